@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// ExplicitLM: a Qwen3 language model with an explicit, editable memory.
+// Modules follow the data flow: tokenizer → backbone → memory → losses → optimizer → checkpoints,
+// with the command line on top and the compute kernels underneath.
+import PackageDescription
+
+/// Hot numeric code is built for the CPU: at the default target, Swift SIMD FMA becomes one libm call
+/// per lane. haswell (AVX2 + FMA) keeps the binary portable to any x86-64 machine of the last decade.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "ExplicitLM",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
+        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
+        .target(name: "SafeTensors", dependencies: ["Compute"], swiftSettings: fastMath),
+        // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
+        .target(name: "Tokenizers", swiftSettings: fastMath),
+        // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
+        .target(name: "Qwen3", dependencies: ["Compute", "SafeTensors", "Tokenizers"], swiftSettings: fastMath),
+        // BERT-family sentence encoders and the embedder interface.
+        .target(name: "Encoders", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
+        .target(name: "Training", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        .executableTarget(
+            name: "ExplicitLMCLI",
+            dependencies: [
+                "Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"]),
+    ]
+)

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct ExplicitLM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explicitlm",
+        abstract: "A Qwen3 language model with an explicit, editable memory.",
+        subcommands: [])
+}
