@@ -9,12 +9,14 @@ golden.safetensors holding, for a batch of B=2 rows of T tokens (row 1 right-pad
   grad.<name>  float32        d(loss_sum)/d(weight) for every weight (full mode; tied: the one
                               embedding tensor holds the embedding and head gradients together)
 and, for the variant with a frozen-mode check, a residual linear module h <- h + h A^T hooked after
-decoder layer `frozen_layer` with every model weight frozen:
+decoder layer `frozen_layer` with every model weight frozen (frozen.json names the layers):
   frozen.module_weight  [D, D]  A
   frozen.loss_sum       [1]
   frozen.grad.module_weight      d(loss_sum)/dA
   frozen.grad.hidden_after_layer d(loss_sum)/d(hidden after the layer, the module's input) [B*T, D]
   frozen.grad.module_output      d(loss_sum)/d(the module's output) [B*T, D]
+and the same under frozen_multi.* with modules after each layer of `frozen_multi` (names suffixed
+.<layer>; hidden_after_layer is below the lowest module).
 The reference runs in float64 (eager attention) and is stored as float32, so it is the exact math.
 Run once: python3 scripts/make_grad_fixtures.py
 """
@@ -32,7 +34,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "
 
 VARIANTS = {
     # tied embeddings, GQA ratio 2, three layers: the frozen-mode check hooks after the middle one
-    "tied-gqa": dict(frozen_layer=1, config=dict(
+    "tied-gqa": dict(frozen_layer=1, frozen_multi=[0, 2], config=dict(
         vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
         num_attention_heads=4, num_key_value_heads=2, head_dim=8, tie_word_embeddings=True,
         rope_theta=10_000.0)),
@@ -108,35 +110,45 @@ def make(name, spec, seed):
     ref.zero_grad()
 
     # Frozen mode: a residual linear module after the middle layer; only it and the activations
-    # get gradients.
+    # get gradients. Then modules after several layers at once (the memory step after each layer).
     layer = spec["frozen_layer"]
     if layer is not None:
-        D = cfg.hidden_size
-        g = torch.Generator().manual_seed(seed + 2)
-        A = (0.3 * torch.randn(D, D, generator=g, dtype=torch.float64) / math.sqrt(D)).requires_grad_(True)
         for p in ref.parameters():
             p.requires_grad_(False)
-        seen = {}
+        D = cfg.hidden_size
+        g = torch.Generator().manual_seed(seed + 2)
+        for prefix, layers in [("frozen", [layer]), ("frozen_multi", spec["frozen_multi"])]:
+            weights, seen, handles = {}, {}, []
+            for at in layers:
+                A = (0.3 * torch.randn(D, D, generator=g, dtype=torch.float64) / math.sqrt(D)).requires_grad_(True)
+                weights[at] = A
 
-        def hook(module, args, output):
-            # Nothing below the module needs a gradient, so the module's input is a leaf here.
-            h = (output[0] if isinstance(output, tuple) else output).detach().requires_grad_(True)
-            y = h + h @ A.T
-            y.retain_grad()
-            seen["input"], seen["output"] = h, y
-            return (y,) + tuple(output[1:]) if isinstance(output, tuple) else y
+                def hook(module, args, output, at=at, A=A):
+                    h = output[0] if isinstance(output, tuple) else output
+                    if h.requires_grad:
+                        h.retain_grad()
+                    else:  # the lowest module: nothing below it needs a gradient
+                        h = h.detach().requires_grad_(True)
+                    y = h + h @ A.T
+                    y.retain_grad()
+                    seen[at] = (h, y)
+                    return (y,) + tuple(output[1:]) if isinstance(output, tuple) else y
 
-        handle = ref.model.layers[layer].register_forward_hook(hook)
-        floss = loss_sum(ref, ids, targets)
-        floss.backward()
-        handle.remove()
-        golden["frozen.module_weight"] = A.detach()
-        golden["frozen.loss_sum"] = floss.detach().reshape(1)
-        golden["frozen.grad.module_weight"] = A.grad.detach()
-        golden["frozen.grad.hidden_after_layer"] = seen["input"].grad.detach().reshape(B * T, D)
-        golden["frozen.grad.module_output"] = seen["output"].grad.detach().reshape(B * T, D)
+                handles.append(ref.model.layers[at].register_forward_hook(hook))
+            floss = loss_sum(ref, ids, targets)
+            floss.backward()
+            for h in handles:
+                h.remove()
+            golden[prefix + ".loss_sum"] = floss.detach().reshape(1)
+            lowest = min(layers)
+            golden[prefix + ".grad.hidden_after_layer"] = seen[lowest][0].grad.detach().reshape(B * T, D)
+            for at, A in weights.items():
+                suffix = "" if prefix == "frozen" else f".{at}"
+                golden[prefix + ".module_weight" + suffix] = A.detach()
+                golden[prefix + ".grad.module_weight" + suffix] = A.grad.detach()
+                golden[prefix + ".grad.module_output" + suffix] = seen[at][1].grad.detach().reshape(B * T, D)
         with open(os.path.join(out, "frozen.json"), "w") as f:
-            json.dump({"after_layer": layer}, f)
+            json.dump({"after_layer": layer, "multi": spec["frozen_multi"]}, f)
 
     save_file({k: v.to(torch.float32 if v.is_floating_point() else v.dtype).contiguous() for k, v in golden.items()},
               os.path.join(out, "golden.safetensors"))

@@ -29,10 +29,18 @@ enum GradFixtures {
 
     /// The decoder layer after which the frozen-mode module sits, when the variant has one.
     static func frozenLayer(_ variant: String) throws -> Int? {
+        try frozenSpec(variant)?["after_layer"] as? Int
+    }
+
+    /// The layers of the several-modules check.
+    static func multiLayers(_ variant: String) throws -> [Int] {
+        try frozenSpec(variant)?["multi"] as? [Int] ?? []
+    }
+
+    static func frozenSpec(_ variant: String) throws -> [String: Any]? {
         let url = directory(variant).appendingPathComponent("frozen.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
-        return object?["after_layer"] as? Int
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
     }
 }
 

@@ -81,6 +81,31 @@ final class GradientParityTests: XCTestCase {
         }
     }
 
+    func testFrozenModeWithModulesAfterSeveralLayers() throws {
+        let variant = "tied-gqa"
+        let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))
+        let golden = try GradFixtures.golden(variant)
+        let batch = try GradFixtures.batch(golden)
+        let layers = try GradFixtures.multiLayers(variant)
+        XCTAssertGreaterThan(layers.count, 1)
+        let modules = try layers.map { layer in
+            (afterLayer: layer, module: RecordingModule(ResidualLinearModule(
+                weight: try golden.tensor("frozen_multi.module_weight.\(layer)").copy())))
+        }
+        let backprop = Qwen3Backprop(model: model)
+        let loss = backprop.step(batch, mode: .frozenModules(modules.map { ($0.afterLayer, $0.module as TrainableModule) }))
+        let expected = Double(try golden.tensor("frozen_multi.loss_sum").data[0])
+        XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected)
+        for (layer, module) in modules {
+            for (name, ours) in [("module_weight", module.inner.weightGradient), ("module_output", module.outputGradient!)] {
+                let error = relativeError(ours, try golden.tensor("frozen_multi.grad.\(name).\(layer)"))
+                XCTAssertLessThanOrEqual(error, tolerance, "module after layer \(layer): \(name) relative error \(error)")
+            }
+        }
+        let error = relativeError(backprop.hiddenGradient!, try golden.tensor("frozen_multi.grad.hidden_after_layer"))
+        XCTAssertLessThanOrEqual(error, tolerance, "hidden below the lowest module: relative error \(error)")
+    }
+
     func testFrozenStepIsRepeatableAndLeavesTheModelUnchanged() throws {
         let variant = "tied-gqa"
         let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))
