@@ -51,6 +51,8 @@ public final class Qwen3Backprop {
     /// Buffers for the layers that save nothing.
     private var spare: LayerActivations?
     private var scratch: BackwardScratch?
+    /// The LM head's buffers ([rows, vocab] logits is the largest), kept between steps.
+    private var headBuffers: HeadBuffers?
     private var shape: (batch: Int, length: Int, firstSaved: Int) = (0, 0, 0)
 
     public init(model: Qwen3Model) {
@@ -227,8 +229,11 @@ public final class Qwen3Backprop {
         let chunk = max(1, headChunk)
         let M = min(chunk, rows.count)
         guard M > 0 else { return (0, 0) }
-        let x = Tensor(zeros: [M, D]), normed = Tensor(zeros: [M, D]), rstd = Tensor(zeros: [M])
-        let logits = Tensor(zeros: [M, V]), dNormed = Tensor(zeros: [M, D]), dx = Tensor(zeros: [M, D])
+        if (headBuffers?.logits.shape[0] ?? 0) < M {  // grows to the largest chunk seen, then stays
+            headBuffers = nil
+            headBuffers = HeadBuffers(rows: M, dim: D, vocab: V)
+        }
+        let (x, normed, rstd, logits, dNormed, dx) = headBuffers!.all
         var chunkTargets = [Int32](repeating: 0, count: M)
         var start = 0
         while start < rows.count {
@@ -256,4 +261,14 @@ public final class Qwen3Backprop {
         }
         return (lossSum, rows.count)
     }
+}
+
+/// Buffers of the final norm, LM head and loss for a chunk of `rows` loss rows.
+final class HeadBuffers {
+    let x, normed, rstd, logits, dNormed, dx: Tensor
+    init(rows M: Int, dim D: Int, vocab V: Int) {
+        x = Tensor(zeros: [M, D]); normed = Tensor(zeros: [M, D]); rstd = Tensor(zeros: [M])
+        logits = Tensor(zeros: [M, V]); dNormed = Tensor(zeros: [M, D]); dx = Tensor(zeros: [M, D])
+    }
+    var all: (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) { (x, normed, rstd, logits, dNormed, dx) }
 }

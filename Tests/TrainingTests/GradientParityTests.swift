@@ -37,6 +37,22 @@ final class GradientParityTests: XCTestCase {
         }
     }
 
+    func testLossRowsInSeveralHeadChunksGiveTheSameGradients() throws {
+        let variant = "tied-gqa"
+        let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))
+        let golden = try GradFixtures.golden(variant)
+        let gradients = Qwen3Gradients(model: model)
+        let backprop = Qwen3Backprop(model: model)
+        backprop.headChunk = 4  // 13 loss rows: chunks of 4, 4, 4, 1
+        let loss = backprop.step(try GradFixtures.batch(golden), mode: .full(gradients))
+        let expected = Double(try golden.tensor("loss_sum").data[0])
+        XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected)
+        for (name, grad) in gradients.named {
+            let error = relativeError(grad, try golden.tensor("grad." + name))
+            XCTAssertLessThanOrEqual(error, tolerance, "\(name): relative error \(error)")
+        }
+    }
+
     func testGradientsAccumulateOverStepsAndScale() throws {
         let variant = "untied-bias-gqa"
         let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))
