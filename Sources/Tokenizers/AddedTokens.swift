@@ -29,8 +29,8 @@ struct AddedTokenMatcher: Sendable {
 
     var isEmpty: Bool { tokens.isEmpty }
 
-    /// Calls `plain(range)` for each stretch of ordinary text and `token(id)` for each added token, in order.
-    func split(_ text: UnsafeBufferPointer<UInt8>, plain: (Range<Int>) -> Void, token: (Int32) -> Void) {
+    /// Calls `plain(range)` for each stretch of ordinary text and `token(id, end)` for each added token, in order.
+    func split(_ text: UnsafeBufferPointer<UInt8>, plain: (Range<Int>) -> Void, token: (Int32, Int) -> Void) {
         let n = text.count
         var segmentStart = 0, p = 0
         while p < n {
@@ -51,7 +51,7 @@ struct AddedTokenMatcher: Sendable {
             if t.lstrip { while start > segmentStart && isSpace(text[start - 1]) { start -= 1 } }
             if t.rstrip { while end < n && isSpace(text[end]) { end += 1 } }
             if start > segmentStart { plain(segmentStart..<start) }
-            token(t.id)
+            token(t.id, end)
             segmentStart = end
             p = end
         }

@@ -3,15 +3,39 @@ import Foundation
 extension BPETokenizer {
     /// The ids of `text`. Added tokens (e.g. `<|im_start|>`, `<think>`) written in the text become their ids.
     public func encode(_ text: String) -> [Int32] {
+        var ends: [Int]? = nil
+        return encode(text, tokenEnds: &ends)
+    }
+
+    /// The ids of `text` and, for each id, the UTF-8 offset in `text` where its bytes end. Inside a
+    /// stretch of text that NFC changes, offsets count the normalized bytes (clamped to the stretch).
+    public func encodeWithOffsets(_ text: String) -> (ids: [Int32], ends: [Int]) {
+        var ends: [Int]? = []
+        let ids = encode(text, tokenEnds: &ends)
+        return (ids, ends!)
+    }
+
+    private func encode(_ text: String, tokenEnds: inout [Int]?) -> [Int32] {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 8)
         var scratch = BPEScratch()
-        var ends: [Int] = []
+        var pieceEnds: [Int] = []
         var text = text
         text.withUTF8 { buf in
             addedMatcher.split(buf, plain: { range in
-                encodeSegment(UnsafeBufferPointer(rebasing: buf[range]), into: &out, scratch: &scratch, ends: &ends)
-            }, token: { id in out.append(id) })
+                let before = out.count
+                encodeSegment(UnsafeBufferPointer(rebasing: buf[range]), into: &out, scratch: &scratch, ends: &pieceEnds)
+                if tokenEnds != nil {
+                    var end = range.lowerBound
+                    for id in out[before...] {
+                        end = min(end + Int(decodeOffsets[Int(id) + 1] - decodeOffsets[Int(id)]), range.upperBound)
+                        tokenEnds!.append(end)
+                    }
+                }
+            }, token: { id, end in
+                out.append(id)
+                tokenEnds?.append(end)
+            })
         }
         return out
     }
