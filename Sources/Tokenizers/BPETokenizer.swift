@@ -24,7 +24,7 @@ public final class BPETokenizer: Sendable {
     let decodeBytes: [UInt8]
     let decodeOffsets: [Int32]
     let specialIds: Set<Int32>
-    let tokenToId: [String: Int32]
+    let tokenToId: TokenTable
     let idToToken: [String?]
     let cache = WordCache()
 
@@ -85,11 +85,14 @@ public final class BPETokenizer: Sendable {
             if let s = m[key]?.stringValue, !s.isEmpty { throw fail("model.\(key)", "must be empty") }
         }
         guard let vocab = m["vocab"]?.objectValue else { throw fail("model.vocab", "missing or not an object") }
-        var tokenToId = [String: Int32](minimumCapacity: vocab.count + 64)
+        var tokenToId = TokenTable(capacity: vocab.count + 64)
         var maxId: Int32 = -1
+        var idToToken: [(String, Int32)] = []
+        idToToken.reserveCapacity(vocab.count + 64)
         for (token, v) in vocab {
             guard let id = v.intValue, id >= 0, id < Int(Int32.max) else { throw fail("model.vocab[\(token)]", "id is not a non-negative integer") }
-            tokenToId[token] = Int32(id)
+            tokenToId.set(token, Int32(id))
+            idToToken.append((token, Int32(id)))
             maxId = max(maxId, Int32(id))
         }
 
@@ -102,7 +105,8 @@ public final class BPETokenizer: Sendable {
             added.append(AddedToken(id: Int32(id), content: content, special: a["special"]?.boolValue ?? false,
                                     lstrip: a["lstrip"]?.boolValue ?? false, rstrip: a["rstrip"]?.boolValue ?? false,
                                     singleWord: a["single_word"]?.boolValue ?? false))
-            tokenToId[content] = Int32(id)
+            tokenToId.set(content, Int32(id))
+            idToToken.append((content, Int32(id)))
             maxId = max(maxId, Int32(id))
         }
         addedTokens = added
@@ -112,24 +116,24 @@ public final class BPETokenizer: Sendable {
 
         // Id → token text and bytes. Byte-level decoding maps each character back to its byte; a token
         // with a character outside the table decodes to its own UTF-8, as Hugging Face's decoder does.
-        var idToToken = [String?](repeating: nil, count: vocabularySize)
-        for (token, id) in tokenToId { idToToken[Int(id)] = token }
+        var tokens = [String?](repeating: nil, count: vocabularySize)
+        for (token, id) in idToToken { tokens[Int(id)] = token }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(vocabularySize * 7)
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(vocabularySize + 1)
-        for token in idToToken {
+        for token in tokens {
             if let token { bytes += ByteLevel.bytes(of: token) ?? Array(token.utf8) }
             offsets.append(Int32(bytes.count))
         }
         decodeBytes = bytes
         decodeOffsets = offsets
-        self.idToToken = idToToken
+        self.idToToken = tokens
         self.tokenToId = tokenToId
 
         var byteIds = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
-            guard let id = tokenToId[String(Character(ByteLevel.byteToScalar[b]))] else {
+            guard let id = tokenToId.id(of: String(Character(ByteLevel.byteToScalar[b]))) else {
                 throw fail("model.vocab", "no token for byte \(b) (\(ByteLevel.byteToScalar[b]))")
             }
             byteIds[b] = id
@@ -139,6 +143,7 @@ public final class BPETokenizer: Sendable {
         guard let mergeList = m["merges"]?.arrayValue else { throw fail("model.merges", "missing or not an array") }
         var entries: [(left: Int32, right: Int32, rank: Int32, merged: Int32)] = []
         entries.reserveCapacity(mergeList.count)
+        var joined: [UInt8] = []
         for (rank, item) in mergeList.enumerated() {
             let left: String, right: String
             switch item {
@@ -152,10 +157,17 @@ public final class BPETokenizer: Sendable {
             default:
                 throw fail("model.merges[\(rank)]", "neither a pair nor a string")
             }
-            guard let a = tokenToId[left], let b = tokenToId[right] else {
-                throw fail("model.merges[\(rank)]", "token \"\(tokenToId[left] == nil ? left : right)\" is not in the vocabulary")
+            guard let a = tokenToId.id(of: left), let b = tokenToId.id(of: right) else {
+                throw fail("model.merges[\(rank)]", "token \"\(tokenToId.id(of: left) == nil ? left : right)\" is not in the vocabulary")
             }
-            guard let ab = tokenToId[left + right] else { throw fail("model.merges[\(rank)]", "merged token \"\(left + right)\" is not in the vocabulary") }
+            var leftUTF8 = left, rightUTF8 = right
+            let merged = leftUTF8.withUTF8 { l in rightUTF8.withUTF8 { r in
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: l)
+                joined.append(contentsOf: r)
+                return joined.withUnsafeBufferPointer { tokenToId.id(of: $0) }
+            } }
+            guard let ab = merged else { throw fail("model.merges[\(rank)]", "merged token \"\(left + right)\" is not in the vocabulary") }
             entries.append((a, b, Int32(rank), ab))
         }
         model = BPEModel(byteIds: byteIds, merges: PairTable(entries))
@@ -165,8 +177,8 @@ public final class BPETokenizer: Sendable {
             guard let v = config?[key] else { return nil }
             return v.stringValue ?? v["content"]?.stringValue
         }
-        eosTokenId = named("eos_token").flatMap { tokenToId[$0] } ?? tokenToId["<|im_end|>"] ?? tokenToId["<|endoftext|>"]
-        padTokenId = named("pad_token").flatMap { tokenToId[$0] } ?? tokenToId["<|endoftext|>"]
+        eosTokenId = named("eos_token").flatMap { tokenToId.id(of: $0) } ?? tokenToId.id(of: "<|im_end|>") ?? tokenToId.id(of: "<|endoftext|>")
+        padTokenId = named("pad_token").flatMap { tokenToId.id(of: $0) } ?? tokenToId.id(of: "<|endoftext|>")
         chatTemplateSource = config?["chat_template"]?.stringValue
     }
 
@@ -203,7 +215,7 @@ public final class BPETokenizer: Sendable {
     public var usesFastSplitter: Bool { splitPattern.usesFastPath }
 
     /// The id of a token (its byte-level text, e.g. "Ġhello", or an added token's content).
-    public func id(of token: String) -> Int32? { tokenToId[token] }
+    public func id(of token: String) -> Int32? { tokenToId.id(of: token) }
 
     /// The byte-level text of an id.
     public func token(of id: Int32) -> String? {

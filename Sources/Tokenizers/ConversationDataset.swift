@@ -51,7 +51,7 @@ public struct ConversationDataset: Sendable {
     }
 
     static func parseLine(_ bytes: [UInt8], line: Int) throws -> Conversation {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw TokenizerError("invalid UTF-8") }
+        guard UTF8Validation.string(bytes) != nil else { throw TokenizerError("invalid UTF-8") }
         let json: JSONValue
         do { json = try JSONValue.parse(bytes) } catch let e as JSONParseError {
             throw TokenizerError("invalid JSON at column \(e.column): \(e.reason)")

@@ -230,7 +230,7 @@ struct JSONParser {
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: buf[start..<pos])
                 pos += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                guard let s = UTF8Validation.string(slice) else {
                     pos = start
                     throw error("invalid UTF-8 in a string")
                 }
@@ -246,7 +246,7 @@ struct JSONParser {
             let c = buf[pos]
             if c == UInt8(ascii: "\"") {
                 pos += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else {
+                guard let s = UTF8Validation.string(scratch) else {
                     pos = start
                     throw error("invalid UTF-8 in a string")
                 }
