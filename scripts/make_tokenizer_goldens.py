@@ -79,6 +79,23 @@ def make_texts(rng: random.Random) -> list[str]:
             parts.append(rng.choice(FRAGMENTS[rng.choice(names)]))
             parts.append(rng.choice(seps))
         texts.append("".join(parts))
+    # Dense mixes of the characters the split pattern treats differently.
+    tricky = [" ", "  ", "\n", "\r", "\r\n", "\t", "'", "s", "S", "ll", "LL", "re", "ve", "d", "m", "t", "a", "Z",
+              "1", "42", ".", "!", "(", "\u00a0", "é", "e\u0301", "中", "日本", "<|im_end|>", "<think>", "😀", "👍🏽",
+              "\u3000", "ſ", "\u0085", "\u200b", "-", "\u0663", "Ⅻ", "²", "ß", "İ", "Σ", "\u0627\u064e", "\u2028",
+              "\x0b", "\x0c", "\x1c", "<|im_start", "|>", "<", "\u0301", "\ufeff"]
+    for _ in range(200):
+        texts.append("".join(rng.choice(tricky) for _ in range(rng.randint(1, 15))))
+    # Random code points from every plane (surrogates excluded), including unassigned ones and ones
+    # newer than Hugging Face's Unicode tables (U+323B0, CJK Extension J, is Unicode 17).
+    for _ in range(200):
+        cps = []
+        for _ in range(rng.randint(1, 10)):
+            r = rng.random()
+            c = rng.randint(0x20, 0x7E) if r < 0.3 else rng.randint(0x80, 0x2FFFF) if r < 0.9 else rng.randint(0x30000, 0x10FFFF)
+            cps.append(0x20 if 0xD800 <= c < 0xE000 else c)
+        texts.append("".join(map(chr, cps)))
+    texts.append("a\U000323B0b \U00032992x '\U00032992<yO")
     # A few long ones (long words, long runs).
     texts.append("人工智能" * 60)
     texts.append("=" * 300 + "\n" + "-" * 77)

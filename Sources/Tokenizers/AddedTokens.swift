@@ -16,6 +16,8 @@ struct AddedTokenMatcher: Sendable {
     private let contents: [[UInt8]]
     /// For each first byte, the indices of the tokens starting with it, longest first.
     private let byFirstByte: [[Int]]
+    /// Whether any token starts with the byte: the common case, no candidate, costs one load.
+    private let startsToken: [Bool]
 
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
@@ -25,6 +27,7 @@ struct AddedTokenMatcher: Sendable {
         for (i, c) in contents.enumerated() where !c.isEmpty { table[Int(c[0])].append(i) }
         for b in 0..<256 { table[b].sort { contents[$0].count > contents[$1].count } }
         byFirstByte = table
+        startsToken = table.map { !$0.isEmpty }
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -34,6 +37,7 @@ struct AddedTokenMatcher: Sendable {
         let n = text.count
         var segmentStart = 0, p = 0
         while p < n {
+            if !startsToken[Int(text[p])] { p += 1; continue }
             let candidates = byFirstByte[Int(text[p])]
             var matched = -1
             for i in candidates {

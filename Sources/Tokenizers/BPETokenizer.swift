@@ -223,4 +223,10 @@ public final class BPETokenizer: Sendable {
     }
 
     public func isSpecial(_ id: Int32) -> Bool { specialIds.contains(id) }
+
+    /// Ids that end a generated answer: the eos id, `<|im_end|>` and `<|endoftext|>` where present
+    /// (Qwen3's generation_config.json lists the last two).
+    public var stopTokenIds: Set<Int32> {
+        Set([eosTokenId, id(of: "<|im_end|>"), id(of: "<|endoftext|>")].compactMap { $0 })
+    }
 }

@@ -96,12 +96,17 @@ struct QwenSplitter {
         if (0x4E00...0x9FFF).contains(v) || (0xAC00...0xD7A3).contains(v) { return letter }
         guard let s = Unicode.Scalar(v) else { return 0 }
         let p = s.properties
-        if p.isWhitespace { return v == 0x85 ? space : space }
+        if p.isWhitespace { return space }
+        let cls: UInt8
         switch p.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return letter
-        case .decimalNumber, .letterNumber, .otherNumber: return number
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: cls = letter
+        case .decimalNumber, .letterNumber, .otherNumber: cls = number
         default: return 0
         }
+        // Hugging Face's Oniguruma knows Unicode 16.0; characters added since (e.g. CJK Extension J in
+        // 17.0, which Swift's tables have) are unassigned there, so neither letters nor numbers.
+        guard let age = p.age, age.major < 16 || (age.major == 16 && age.minor == 0) else { return 0 }
+        return cls
     }
 
     func split(into ends: inout [Int]) {

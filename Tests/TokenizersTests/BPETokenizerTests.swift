@@ -108,6 +108,23 @@ final class BPETokenizerTests: XCTestCase {
         XCTAssertEqual(tok.encode(""), [])
     }
 
+    /// Encoding from several threads at once (sharing the word cache) gives the same ids.
+    func testConcurrentEncodingIsConsistent() throws {
+        let tok = try TestData.qwen3()
+        let g = try TokenizerGoldens.load()
+        let results = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: g.texts.count * 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        let box = UncheckedBox(results)
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in g.texts.indices { box.value[worker * g.texts.count + i] = tok.encode(g.texts[i]) }
+        }
+        for worker in 0..<4 {
+            for i in g.texts.indices { XCTAssertEqual(results[worker * g.texts.count + i], g.ids[i], "worker \(worker) text \(i)") }
+        }
+        XCTAssertEqual(tok.stopTokenIds, [151645, 151643])
+    }
+
     /// Streaming: the chunks concatenate to decode(ids), and no chunk holds a cut character.
     func testStreamingDecoderNeverSplitsCharacters() throws {
         let tok = try TestData.qwen3()
@@ -196,4 +213,10 @@ enum ByteLevelTable {
         for x in 0..<b where !((0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x)) { n += 1 }
         return 256 + n
     }
+}
+
+/// Hands a buffer to worker threads that write disjoint elements.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
