@@ -117,7 +117,7 @@ extension BPETokenizer {
 /// Turns ids into text as they arrive, holding back the bytes of a multi-byte character until it is
 /// complete, so that a stream never shows half a character. Concatenating everything `push` and
 /// `finish` return gives `decode(allIds)`.
-public struct StreamingDecoder {
+public struct StreamingDecoder: Sendable {
     let tokenizer: BPETokenizer
     let skipSpecialTokens: Bool
     private var pending: [UInt8] = []
