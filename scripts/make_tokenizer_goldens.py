@@ -102,6 +102,14 @@ def make_texts(rng: random.Random) -> list[str]:
     texts.append(" " * 50 + "x" + "\n" * 20)
     texts.append("".join(rng.choice(FRAGMENTS["english"]) for _ in range(40)))
     texts.append("a" * 500)
+    # Long single pieces take the heap-based merge path (over 256 bytes).
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    texts.append("".join(rng.choice(letters) for _ in range(2000)))
+    texts.append("".join(rng.choice(letters + "+/") for _ in range(600)) + "==")
+    texts.append("السلامعليكمورحمةاللهوبركاته" * 12)
+    texts.append("😀👍🏽🇯🇵❤️🫠" * 30)
+    texts.append("".join(rng.choice("人工智能机器学习自然语言处理中文日本語") for _ in range(400)))
+    texts.append("ab" * 150 + "ba" * 150)
     return texts
 
 

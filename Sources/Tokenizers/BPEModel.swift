@@ -7,10 +7,15 @@ struct BPEModel: Sendable {
     /// (left id, right id) → (rank, merged id).
     let merges: PairTable
 
+    /// Words longer than this use the heap-based merge: the rescan below is quadratic, and a long run
+    /// of letters (Chinese without punctuation, a base64 blob) is one word.
+    static let longWord = 256
+
     /// Appends the ids of `word` to `out`. `scratch` holds working arrays reused across calls.
     func encode(_ word: UnsafeBufferPointer<UInt8>, into out: inout [Int32], scratch: inout BPEScratch) {
         let n = word.count
         if n == 1 { out.append(byteIds[Int(word[0])]); return }
+        if n > BPEModel.longWord { encodeLong(word, into: &out); return }
         scratch.reserve(n)
         let sym = scratch.symbols, rank = scratch.ranks
         for i in 0..<n { sym[i] = byteIds[Int(word[i])] }
@@ -33,6 +38,87 @@ struct BPEModel: Sendable {
             if at < count - 1 { rank[at] = merges.rank(sym[at], sym[at + 1]) }
         }
         out.append(contentsOf: UnsafeBufferPointer(start: sym, count: count))
+    }
+}
+
+extension BPEModel {
+    /// The same merges in O(n log n): a min-heap of candidate pairs ordered by (rank, position), with
+    /// stale entries skipped when popped — Hugging Face's `Word::merge_all`.
+    func encodeLong(_ word: UnsafeBufferPointer<UInt8>, into out: inout [Int32]) {
+        let n = word.count
+        var sym = word.map { byteIds[Int($0)] }
+        var next = Array(1...n)  // n: none
+        var prev = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MergeHeap()
+        for i in 0..<(n - 1) {
+            let r = merges.rank(sym[i], sym[i + 1])
+            if r != Int32.max { heap.push(rank: r, pos: i, merged: merges.merged(sym[i], sym[i + 1])) }
+        }
+        while let top = heap.pop() {
+            let pos = top.pos
+            guard alive[pos], next[pos] < n else { continue }
+            let right = next[pos]
+            // Skip an entry whose pair changed since it was pushed.
+            guard merges.rank(sym[pos], sym[right]) == top.rank, merges.merged(sym[pos], sym[right]) == top.merged else { continue }
+            sym[pos] = top.merged
+            alive[right] = false
+            next[pos] = next[right]
+            if next[pos] < n { prev[next[pos]] = pos }
+            if prev[pos] >= 0 {
+                let p = prev[pos], r = merges.rank(sym[p], sym[pos])
+                if r != Int32.max { heap.push(rank: r, pos: p, merged: merges.merged(sym[p], sym[pos])) }
+            }
+            if next[pos] < n {
+                let q = next[pos], r = merges.rank(sym[pos], sym[q])
+                if r != Int32.max { heap.push(rank: r, pos: pos, merged: merges.merged(sym[pos], sym[q])) }
+            }
+        }
+        var i = 0
+        while i < n {
+            out.append(sym[i])
+            i = next[i]
+        }
+    }
+}
+
+/// Binary min-heap of merge candidates keyed by (rank, position).
+struct MergeHeap {
+    struct Entry { var rank: Int32; var pos: Int; var merged: Int32 }
+    private var items: [Entry] = []
+
+    @inline(__always) private static func less(_ a: Entry, _ b: Entry) -> Bool {
+        a.rank != b.rank ? a.rank < b.rank : a.pos < b.pos
+    }
+
+    mutating func push(rank: Int32, pos: Int, merged: Int32) {
+        items.append(Entry(rank: rank, pos: pos, merged: merged))
+        var c = items.count - 1
+        while c > 0 {
+            let p = (c - 1) / 2
+            guard MergeHeap.less(items[c], items[p]) else { break }
+            items.swapAt(c, p)
+            c = p
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var p = 0
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < items.count && MergeHeap.less(items[l], items[m]) { m = l }
+                if r < items.count && MergeHeap.less(items[r], items[m]) { m = r }
+                if m == p { break }
+                items.swapAt(p, m)
+                p = m
+            }
+        }
+        return top
     }
 }
 
