@@ -13,6 +13,8 @@ public struct Conversation: Sendable, Equatable {
 /// `{"conversations": [{"role": "user", "content": ...}, {"role": "assistant", "content": ...}], "fact_uuid"?: ...}`
 /// with roles system, user and assistant. Blank lines are ignored.
 public struct ConversationDataset: Sendable {
+    /// The file the conversations came from.
+    public let url: URL
     public let conversations: [Conversation]
     /// "file:line: reason" for each bad line that was skipped (only with `skipBadLines`).
     public let problems: [String]
@@ -47,7 +49,18 @@ public struct ConversationDataset: Sendable {
             let more = problems.count > 20 ? "\n… and \(problems.count - 20) more" : ""
             throw TokenizerError("\(problems.count) bad line(s):\n\(shown)\(more)")
         }
-        return ConversationDataset(conversations: conversations, problems: problems)
+        return ConversationDataset(url: url, conversations: conversations, problems: problems)
+    }
+
+    /// Every conversation rendered, tokenized and masked (see `BPETokenizer.trainingSequence`). A
+    /// conversation left with no trainable token (e.g. by `maxLength`) is an error naming its file:line.
+    public func trainingSequences(tokenizer: BPETokenizer, template: ChatTemplate = .qwen3,
+                                  maxLength: Int? = nil) throws -> [TrainingSequence] {
+        try conversations.map { c in
+            do { return try tokenizer.trainingSequence(c.messages, template: template, maxLength: maxLength) } catch {
+                throw TokenizerError("\(url.path):\(c.line): \(error)")
+            }
+        }
     }
 
     static func parseLine(_ bytes: [UInt8], line: Int) throws -> Conversation {
