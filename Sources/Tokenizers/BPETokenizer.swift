@@ -96,41 +96,7 @@ public final class BPETokenizer: Sendable {
             maxId = max(maxId, Int32(id))
         }
 
-        // Added tokens.
-        var added: [AddedToken] = []
-        for (i, a) in (json["added_tokens"]?.arrayValue ?? []).enumerated() {
-            guard let id = a["id"]?.intValue, id >= 0, let content = a["content"]?.stringValue, !content.isEmpty else {
-                throw fail("added_tokens[\(i)]", "needs an integer id and a non-empty content")
-            }
-            added.append(AddedToken(id: Int32(id), content: content, special: a["special"]?.boolValue ?? false,
-                                    lstrip: a["lstrip"]?.boolValue ?? false, rstrip: a["rstrip"]?.boolValue ?? false,
-                                    singleWord: a["single_word"]?.boolValue ?? false))
-            tokenToId.set(content, Int32(id))
-            idToToken.append((content, Int32(id)))
-            maxId = max(maxId, Int32(id))
-        }
-        addedTokens = added
-        addedMatcher = AddedTokenMatcher(added)
-        specialIds = Set(added.filter(\.special).map(\.id))
-        vocabularySize = Int(maxId) + 1
-
-        // Id → token text and bytes. Byte-level decoding maps each character back to its byte; a token
-        // with a character outside the table decodes to its own UTF-8, as Hugging Face's decoder does.
-        var tokens = [String?](repeating: nil, count: vocabularySize)
-        for (token, id) in idToToken { tokens[Int(id)] = token }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(vocabularySize * 7)
-        var offsets: [Int32] = [0]
-        offsets.reserveCapacity(vocabularySize + 1)
-        for token in tokens {
-            if let token { bytes += ByteLevel.bytes(of: token) ?? Array(token.utf8) }
-            offsets.append(Int32(bytes.count))
-        }
-        decodeBytes = bytes
-        decodeOffsets = offsets
-        self.idToToken = tokens
-        self.tokenToId = tokenToId
-
+        // Bytes and merges resolve in the model vocabulary only (added tokens come after).
         var byteIds = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {
             guard let id = tokenToId.id(of: String(Character(ByteLevel.byteToScalar[b]))) else {
@@ -171,6 +137,42 @@ public final class BPETokenizer: Sendable {
             entries.append((a, b, Int32(rank), ab))
         }
         model = BPEModel(byteIds: byteIds, merges: PairTable(entries))
+
+        // Added tokens.
+        var added: [AddedToken] = []
+        for (i, a) in (json["added_tokens"]?.arrayValue ?? []).enumerated() {
+            guard let id = a["id"]?.intValue, id >= 0, let content = a["content"]?.stringValue, !content.isEmpty else {
+                throw fail("added_tokens[\(i)]", "needs an integer id and a non-empty content")
+            }
+            added.append(AddedToken(id: Int32(id), content: content, special: a["special"]?.boolValue ?? false,
+                                    lstrip: a["lstrip"]?.boolValue ?? false, rstrip: a["rstrip"]?.boolValue ?? false,
+                                    singleWord: a["single_word"]?.boolValue ?? false))
+            tokenToId.set(content, Int32(id))
+            idToToken.append((content, Int32(id)))
+            maxId = max(maxId, Int32(id))
+        }
+        addedTokens = added
+        addedMatcher = AddedTokenMatcher(added)
+        specialIds = Set(added.filter(\.special).map(\.id))
+        vocabularySize = Int(maxId) + 1
+
+        // Id → token text and bytes. Byte-level decoding maps each character back to its byte; a token
+        // with a character outside the table decodes to its own UTF-8, as Hugging Face's decoder does.
+        var tokens = [String?](repeating: nil, count: vocabularySize)
+        for (token, id) in idToToken { tokens[Int(id)] = token }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(vocabularySize * 7)
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(vocabularySize + 1)
+        for token in tokens {
+            if let token { bytes += ByteLevel.bytes(of: token) ?? Array(token.utf8) }
+            offsets.append(Int32(bytes.count))
+        }
+        decodeBytes = bytes
+        decodeOffsets = offsets
+        self.idToToken = tokens
+        self.tokenToId = tokenToId
+
 
         // Ids named by tokenizer_config.json, with Qwen's defaults.
         func named(_ key: String) -> String? {
