@@ -11,7 +11,7 @@ struct TokenizeCommand: ParsableCommand {
     @Option(help: "tokenizer.json, or the directory holding it.")
     var tokenizer: String
 
-    @Option(help: "The text to encode (exactly as given). Without --text or --file, stdin is read to its end.")
+    @Option(help: "The text to encode (exactly as given). Without --text or --file, stdin is read to its end (a trailing newline is part of the text).")
     var text: String?
 
     @Option(help: "Read the text from this file instead.")
