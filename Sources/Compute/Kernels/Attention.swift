@@ -1,0 +1,52 @@
+import Foundation
+
+/// Grouped-query causal self-attention over a key/value history.
+///
+/// q [T, Hq, d] holds the queries of the last T of S positions; k and v [S, Hkv, d] hold all S keys
+/// and values (the cache). Query head h reads kv head h / (Hq/Hkv). Query t sits at absolute position
+/// S − T + t and attends to keys 0...S−T+t. Scores and softmax are float32, as the reference.
+public enum Attention {
+    /// out [T, Hq, d]. `probs`, when given ([Hq, T, S]), keeps the attention weights for backward.
+    /// `scratch` needs T·S floats when `probs` is nil.
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+        v: UnsafePointer<Float>, probs: UnsafeMutablePointer<Float>? = nil,
+        scratch: UnsafeMutablePointer<Float>, queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let group = heads / kvHeads
+        let qStride = heads * d, kvStride = kvHeads * d
+        let scale = 1 / Float(d).squareRoot()
+        let past = S - T
+        for h in 0..<heads {
+            let p = probs.map { $0 + h * T * S } ?? scratch
+            let kh = k + (h / group) * d, vh = v + (h / group) * d
+            // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices).
+            BLAS.gemm(q + h * d, kh, p, m: T, n: S, k: d, transB: true, alpha: scale,
+                      lda: qStride, ldb: kvStride, ldc: S)
+            softmaxCausal(p, rows: T, columns: S, past: past)
+            // out_h [T, d] = probs · v_h.
+            BLAS.gemm(p, vh, out + h * d, m: T, n: d, k: S, lda: S, ldb: kvStride, ldc: qStride)
+        }
+    }
+
+    /// Row-wise softmax of scores [T, S] where row t sees columns 0...past+t; masked columns become 0.
+    static func softmaxCausal(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int, past: Int) {
+        Parallel.forChunks(rows, grain: max(1, 8192 / max(columns, 1))) { range in
+            for t in range {
+                let row = p + t * columns
+                let visible = past + t + 1
+                var m = -Float.infinity
+                for s in 0..<visible { m = max(m, row[s]) }
+                var sum: Float = 0
+                for s in 0..<visible {
+                    let e = expf(row[s] - m)
+                    row[s] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for s in 0..<visible { row[s] *= inv }
+                for s in visible..<columns { row[s] = 0 }
+            }
+        }
+    }
+}

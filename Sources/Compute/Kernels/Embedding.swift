@@ -1,0 +1,11 @@
+/// Token embedding lookup: out[t, :] = table[ids[t], :].
+public enum Embedding {
+    public static func forward(
+        _ out: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, ids: UnsafePointer<Int32>,
+        tokens: Int, dim: Int
+    ) {
+        for t in 0..<tokens {
+            (out + t * dim).update(from: table + Int(ids[t]) * dim, count: dim)
+        }
+    }
+}

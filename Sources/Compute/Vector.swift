@@ -1,0 +1,71 @@
+/// Small SIMD primitives over raw float buffers, shared by the kernels.
+public enum Vector {
+    public typealias V = SIMD16<Float>
+
+    /// Σ a[i]·b[i].
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            acc.addProduct(load(a + i), load(b + i))
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// Σ a[i]².
+    @inline(__always)
+    public static func sumOfSquares(_ a: UnsafePointer<Float>, _ n: Int) -> Float { dot(a, a, n) }
+
+    /// Σ a[i].
+    @inline(__always)
+    public static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(repeating: 0)
+        var i = 0
+        while i + 16 <= n { acc += load(a + i); i += 16 }
+        var s = acc.sum()
+        while i < n { s += a[i]; i += 1 }
+        return s
+    }
+
+    /// y[i] += alpha·x[i].
+    @inline(__always)
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let a = V(repeating: alpha)
+        var i = 0
+        while i + 16 <= n {
+            var v = load(y + i)
+            v.addProduct(a, load(x + i))
+            store(v, y + i)
+            i += 16
+        }
+        while i < n { y[i] += alpha * x[i]; i += 1 }
+    }
+
+    /// y[i] += x[i].
+    @inline(__always)
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 16 <= n { store(load(y + i) + load(x + i), y + i); i += 16 }
+        while i < n { y[i] += x[i]; i += 1 }
+    }
+
+    /// The first index of the largest element (ties go to the lowest index, as torch.argmax).
+    @inline(__always)
+    public static func argmax(_ a: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        for i in 1..<max(n, 1) where a[i] > a[best] { best = i }
+        return best
+    }
+
+    @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always) public static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+}

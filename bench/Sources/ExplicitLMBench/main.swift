@@ -1,0 +1,25 @@
+import Foundation
+
+// explicitlm-bench TASK [--key value ...]: runs one measured task and prints one JSON line.
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let task = arguments.first else {
+    FileHandle.standardError.write(Data("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n".utf8))
+    exit(2)
+}
+var options: [String: String] = [:]
+var i = 1
+while i + 1 < arguments.count, arguments[i].hasPrefix("--") {
+    options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
+    i += 2
+}
+do {
+    switch task {
+    case "qwen3": try benchQwen3(options)
+    default:
+        FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Qwen3 inference: ours against transformers (PyTorch CPU) on the same random Qwen3-0.6B-shaped model.
+
+Prefill: logits at every position of 1 x 256 tokens. Decode: 64 greedy tokens with the KV cache.
+Both run with 2 threads, alternately, in fresh processes; the best of each is compared.
+Usage: python3 bench/qwen3_bench.py [--rounds 2] [--model-dir DIR]
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import common  # noqa: E402
+
+SHAPE = dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+             num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
+             rope_theta=1_000_000.0, tie_word_embeddings=True)
+
+
+def make_model(path):
+    if os.path.exists(os.path.join(path, "model.safetensors")):
+        return
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+    torch.manual_seed(0)
+    model = Qwen3ForCausalLM(Qwen3Config(**SHAPE)).to(torch.float32)
+    model.save_pretrained(path, max_shard_size="20GB")
+
+
+def torch_worker(path, prompt_tokens, new_tokens):
+    import torch
+    from transformers import Qwen3ForCausalLM
+    torch.set_num_threads(2)
+    model = Qwen3ForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    g = torch.Generator().manual_seed(1)
+    prompt = torch.randint(0, SHAPE["vocab_size"], (1, prompt_tokens), generator=g)
+    with torch.inference_mode():
+        model(prompt[:, :16])
+        t = time.perf_counter()
+        model(prompt)
+        prefill = time.perf_counter() - t
+        short = prompt[:, :8]
+        kw = dict(do_sample=False, pad_token_id=0, eos_token_id=None)
+        t = time.perf_counter()
+        model.generate(short, max_new_tokens=1, min_new_tokens=1, **kw)
+        one = time.perf_counter() - t
+        t = time.perf_counter()
+        model.generate(short, max_new_tokens=new_tokens + 1, min_new_tokens=new_tokens + 1, **kw)
+        everything = time.perf_counter() - t
+    print(json.dumps({"impl": "torch", "prefill_tokens_per_s": prompt_tokens / prefill,
+                      "decode_tokens_per_s": new_tokens / (everything - one),
+                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model-dir", default="/tmp/explicitlm-bench/qwen3-0.6b-random")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--prompt-tokens", type=int, default=256)
+    p.add_argument("--new-tokens", type=int, default=64)
+    p.add_argument("--torch-worker", action="store_true")
+    a = p.parse_args()
+    if a.torch_worker:
+        return torch_worker(a.model_dir, a.prompt_tokens, a.new_tokens)
+    make_model(a.model_dir)
+    common.build()
+    env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "EXPLICITLM_THREADS": "2"}
+    sizes = ["--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens)]
+    runs = common.alternate(
+        [common.BENCH_BIN, "qwen3", "--model", a.model_dir] + sizes,
+        [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir] + sizes, a.rounds, env)
+    weights = os.path.getsize(os.path.join(a.model_dir, "model.safetensors"))
+    print(f"\nQwen3-0.6B shape, float32, 2 threads, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    for key, label in [("prefill_tokens_per_s", f"prefill 1x{a.prompt_tokens} tokens/s"),
+                       ("decode_tokens_per_s", f"decode {a.new_tokens} tokens/s")]:
+        o, t = common.best(runs["ours"], key), common.best(runs["torch"], key)
+        print(f"{label:28s} ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
+    for impl in ("ours", "torch"):
+        rss = common.best(runs[impl], "peak_rss_bytes", higher=False)
+        print(f"peak RSS {impl:5s} {rss / 2**30:.2f} GiB = {rss / weights:.2f}x the float32 weights")
+
+
+if __name__ == "__main__":
+    main()
