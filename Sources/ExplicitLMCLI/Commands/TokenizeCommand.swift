@@ -17,18 +17,12 @@ struct TokenizeCommand: ParsableCommand {
     @Option(help: "Read the text from this file instead.")
     var file: String?
 
-    @Flag(help: "Benchmark: encode the --file line by line and print timing as JSON instead of ids.")
-    var bench = false
-
     func validate() throws {
         if text != nil && file != nil { throw ValidationError("give --text or --file, not both") }
-        if bench && file == nil { throw ValidationError("--bench needs --file") }
     }
 
     func run() throws {
-        let loadStart = Date()
         let tok = try BPETokenizer(url: URL(fileURLWithPath: tokenizer))
-        let loadSeconds = Date().timeIntervalSince(loadStart)
         let input: String
         if let text {
             input = text
@@ -45,32 +39,7 @@ struct TokenizeCommand: ParsableCommand {
             }
             input = s
         }
-        if bench {
-            try runBench(tok, input, loadSeconds: loadSeconds)
-            return
-        }
         let ids = tok.encode(input)
         print("{\"ids\": [" + ids.map(String.init).joined(separator: ", ") + "]}")
-    }
-
-    /// Encodes each line on its own, the same work bench/tokenizer_bench.py gives Hugging Face.
-    private func runBench(_ tok: BPETokenizer, _ input: String, loadSeconds: Double) throws {
-        // Split on the byte "\n" (a Character split would keep "\r\n" together), as Python's str.split does.
-        let lines = input.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        var tokens = 0
-        var encoded: [[Int32]] = []
-        encoded.reserveCapacity(lines.count)
-        let start = Date()
-        for line in lines {
-            let ids = tok.encode(line)
-            tokens += ids.count
-            encoded.append(ids)
-        }
-        let seconds = Date().timeIntervalSince(start)
-        // A checksum of every id in order, computed the same way by bench/tokenizer_bench.py.
-        var checksum: UInt64 = 0
-        for ids in encoded { for id in ids { checksum = checksum &* 1_000_003 &+ UInt64(id) } }
-        print("{\"lines\": \(lines.count), \"bytes\": \(input.utf8.count), \"tokens\": \(tokens), \"seconds\": \(seconds), "
-              + "\"tokens_per_second\": \(Double(tokens) / seconds), \"load_seconds\": \(loadSeconds), \"checksum\": \(checksum)}")
     }
 }
