@@ -90,12 +90,6 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(data.conversations[0].factUUID, "f1")
         XCTAssertEqual(data.conversations[0].messages, [ChatMessage(role: .user, content: "Q"), ChatMessage(role: .assistant, content: "A")])
         XCTAssertEqual(data.conversations[1].line, 2)
-        let tok = try TestData.qwen3()
-        let sequences = try data.trainingSequences(tokenizer: tok)
-        XCTAssertEqual(sequences[0].ids, tok.encode("<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nA<|im_end|>\n"))
-        XCTAssertThrowsError(try data.trainingSequences(tokenizer: tok, maxLength: 3)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("\(file.path):1: no assistant token"), "\(error)")
-        }
         let p = data.problems
         XCTAssertEqual(p.count, 6)
         let expected = [(3, "invalid JSON"), (4, "no assistant turn"), (5, "missing field \"conversations\""),
@@ -103,6 +97,13 @@ final class TrainingDataTests: XCTestCase {
         for (problem, (line, reason)) in zip(p, expected) {
             XCTAssertTrue(problem.hasPrefix("\(file.path):\(line): "), problem)
             XCTAssertTrue(problem.contains(reason), problem)
+        }
+        // Tokenized for training (needs the Qwen3 tokenizer).
+        let tok = try TestData.qwen3()
+        let sequences = try data.trainingSequences(tokenizer: tok)
+        XCTAssertEqual(sequences[0].ids, tok.encode("<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nA<|im_end|>\n"))
+        XCTAssertThrowsError(try data.trainingSequences(tokenizer: tok, maxLength: 3)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(file.path):1: no assistant token"), "\(error)")
         }
     }
 }
