@@ -61,6 +61,27 @@ public enum Vector {
         return best
     }
 
+    /// e^x per lane, Cephes' single-precision method (range reduction by ln 2, degree-6 polynomial),
+    /// relative error about 1e-7; x is clamped to the float range, so exp(−inf) = 0 and no lane
+    /// overflows. Vectorised, unlike one libm call per element.
+    @inline(__always)
+    public static func exp(_ x: V) -> V {
+        var x = x.replacing(with: -87.3, where: x .< -87.3).replacing(with: 88.37, where: x .> 88.37)
+        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
+        x = x - n * 0.693_359_375
+        x = x - n * -2.121_944_4e-4
+        let z = x * x
+        var y = V(repeating: 1.987_569_15e-4)
+        y = y * x + 1.398_199_95e-3
+        y = y * x + 8.333_451_9e-3
+        y = y * x + 4.166_579_59e-2
+        y = y * x + 1.666_666_55e-1
+        y = y * x + 5.000_000_12e-1
+        y = y * z + x + 1
+        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return y * unsafeBitCast(bits, to: V.self)
+    }
+
     @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> V {
         UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }

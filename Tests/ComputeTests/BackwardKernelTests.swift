@@ -147,3 +147,23 @@ final class BackwardKernelTests: XCTestCase {
         for i in 0..<half.count { XCTAssertEqual(half.data[i], 0.5 * dLogits.data[i], accuracy: 1e-7) }
     }
 }
+
+/// The vectorised exp that the cross-entropy uses, against libm.
+final class VectorExpTests: XCTestCase {
+    func testVectorExpMatchesLibmWithinAFewUlps() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let lanes = Vector.V((0..<16).map { x + Float($0) * 0.0137 })
+            let ours = Vector.exp(lanes)
+            for i in 0..<16 {
+                let exact = expf(lanes[i])
+                worst = max(worst, abs(ours[i] - exact) / exact)
+            }
+            x += 0.2113
+        }
+        XCTAssertLessThan(worst, 1e-6, "largest relative error \(worst)")
+        XCTAssertEqual(Vector.exp(Vector.V(repeating: -.infinity))[0], 0, accuracy: 1e-37)
+        XCTAssertTrue(Vector.exp(Vector.V(repeating: 200))[0].isFinite, "large inputs saturate instead of overflowing")
+    }
+}

@@ -25,16 +25,13 @@ public enum CrossEntropy {
                     continue
                 }
                 precondition(target >= 0 && Int(target) < V, "target \(target) is outside the vocabulary of \(V)")
-                var m = -Float.infinity
-                for i in 0..<V { m = max(m, z[i]) }
-                var sum: Float = 0
-                for i in 0..<V { sum += expf(z[i] - m) }
-                let logSum = m + logf(sum)
+                let logSum = logSumExp(z, V)
                 losses[r] = Double(logSum - z[Int(target)])
                 if let dLogits {
                     let g = dLogits + r * V
-                    for i in 0..<V { g[i] = scale * expf(z[i] - logSum) }
-                    g[Int(target)] -= scale
+                    let zt = z[Int(target)]  // read before g (which may alias z) is written
+                    expShifted(z, by: logSum, scale: scale, into: g, V)
+                    g[Int(target)] = scale * (expf(zt - logSum) - 1)
                 }
             }
         }
@@ -44,5 +41,32 @@ public enum CrossEntropy {
             count += 1
         }
         return (total, count)
+    }
+
+    /// log Σ exp(z[i]), shifted by the maximum for range.
+    static func logSumExp(_ z: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, z[i]) }
+        let shift = Vector.V(repeating: m)
+        var acc = Vector.V(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            acc += Vector.exp(Vector.load(z + i) - shift)
+            i += 16
+        }
+        var sum = acc.sum()
+        while i < n { sum += expf(z[i] - m); i += 1 }
+        return m + logf(sum)
+    }
+
+    /// out[i] = scale · exp(z[i] − shift); `out` may alias `z`.
+    static func expShifted(_ z: UnsafePointer<Float>, by shift: Float, scale: Float, into out: UnsafeMutablePointer<Float>, _ n: Int) {
+        let s = Vector.V(repeating: shift), k = Vector.V(repeating: scale)
+        var i = 0
+        while i + 16 <= n {
+            Vector.store(k * Vector.exp(Vector.load(z + i) - s), out + i)
+            i += 16
+        }
+        while i < n { out[i] = scale * expf(z[i] - shift); i += 1 }
     }
 }
