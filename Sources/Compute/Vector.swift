@@ -66,8 +66,12 @@ public enum Vector {
     /// overflows. Vectorised, unlike one libm call per element.
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        var x = x.replacing(with: -87.3, where: x .< -87.3).replacing(with: 88.37, where: x .> 88.37)
-        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
+        // Rounding through the magic number 1.5·2²³ (whose ulp is 1) instead of SIMD `rounded` and
+        // an Int32 conversion, which are generic and slow in Swift.
+        let magic = V(repeating: 12_582_912)
+        var x = pointwiseMax(pointwiseMin(x, V(repeating: 88.37)), V(repeating: -87.3))
+        let t = x * 1.442_695_04 + magic
+        let n = t - magic  // round(x / ln 2)
         x = x - n * 0.693_359_375
         x = x - n * -2.121_944_4e-4
         let z = x * x
@@ -78,8 +82,8 @@ public enum Vector {
         y = y * x + 1.666_666_55e-1
         y = y * x + 5.000_000_12e-1
         y = y * z + x + 1
-        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return y * unsafeBitCast(bits, to: V.self)
+        let k = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000  // n as an integer
+        return y * unsafeBitCast((k &+ 127) &<< 23, to: V.self)
     }
 
     @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> V {
