@@ -7,6 +7,10 @@ get_cosine_schedule_with_warmup. Writes Tests/TrainingTests/Fixtures/optim.safet
   clip.grad.<p>, clip.clipped.<p>, clip.norm, clip.max    clip_grad_norm_ (clipping and not)
   schedule.<case>                                          lr of steps 0..total (float64)
   bigram.*                                                 a 20-step pretrain replica on a bigram model
+and Tests/TrainingTests/Fixtures/pretrain-qwen3/ (config.json, model.safetensors, golden.safetensors):
+a tiny random Qwen3 and twenty optimizer steps of `pretrain` semantics on it in PyTorch (full
+mode, batch 2, accumulation 2, pre-tokenised sequences ending in the eos/pad id): the losses,
+gradient norms and learning rates of every step and the final weights.
 
 Run once: python3 scripts/make_optim_fixtures.py
 """
@@ -130,3 +134,71 @@ T["bigram.final.b"] = b.detach().clone()
 os.makedirs(OUT, exist_ok=True)
 save_file({k: v.contiguous() for k, v in T.items()}, os.path.join(OUT, "optim.safetensors"))
 print("wrote", os.path.join(OUT, "optim.safetensors"), len(T), "tensors")
+
+
+# ---- Twenty pretrain steps of a tiny random Qwen3 (transformers), pretrain semantics exactly. ----
+import json
+import shutil
+from transformers import Qwen3Config, Qwen3ForCausalLM
+
+QDIR = os.path.join(OUT, "pretrain-qwen3")
+shutil.rmtree(QDIR, ignore_errors=True)
+EOS = 63
+cfg = Qwen3Config(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False,
+                  rope_theta=10_000.0, max_position_embeddings=128, eos_token_id=EOS, pad_token_id=EOS,
+                  bos_token_id=None, attention_dropout=0.0)
+torch.manual_seed(5)
+model = Qwen3ForCausalLM(cfg)  # transformers' own initialisation (normal(0, 0.02), norms one)
+with torch.no_grad():  # larger weights so the loss moves visibly in twenty steps
+    for name, p in model.named_parameters():
+        if not name.endswith("norm.weight"):
+            p.mul_(5.0)
+model.save_pretrained(QDIR)
+model = Qwen3ForCausalLM.from_pretrained(QDIR, dtype=torch.float64, attn_implementation="eager")
+model.train()
+g = torch.Generator().manual_seed(11)
+N, B, A, EPOCHS, STEPS = 12, 2, 2, 7, 20
+LR, WD, CLIP, WARMUP = 1e-2, 0.1, 2.5, 0.1
+seqs = [torch.randint(0, EOS, (int(torch.randint(3, 15, (1,), generator=g)),), generator=g).tolist() + [EOS]
+        for _ in range(N)]
+named = list(model.named_parameters())
+opt = torch.optim.AdamW(adamw_groups(named, WD), lr=LR, betas=(0.9, 0.95), eps=1e-8)
+micro = [list(range(i, min(i + B, N))) for i in range(0, N, B)]
+steps = [micro[i:i + A] for i in range(0, len(micro), A)]
+total = len(steps) * EPOCHS
+sched = get_cosine_schedule_with_warmup(opt, math.ceil(total * WARMUP), total)
+losses, norms, lrs = [], [], []
+for step in range(STEPS):
+    groups = steps[step % len(steps)]
+    tokens = sum(len(seqs[i]) - 1 for grp in groups for i in grp)
+    opt.zero_grad()
+    loss_sum = 0.0
+    for grp in groups:
+        L = max(len(seqs[i]) for i in grp)
+        ids = torch.full((len(grp), L), EOS, dtype=torch.long)   # right-padded with eos
+        labels = torch.full((len(grp), L), -100)
+        for r, i in enumerate(grp):
+            ids[r, :len(seqs[i])] = torch.tensor(seqs[i])
+            labels[r, :len(seqs[i]) - 1] = torch.tensor(seqs[i][1:])
+        logits = model(input_ids=ids).logits
+        ce = torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab_size), labels.reshape(-1), reduction="sum")
+        (ce / tokens).backward()
+        loss_sum += ce.item()
+    lrs.append(opt.param_groups[0]["lr"])
+    norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP).item())
+    opt.step()
+    sched.step()
+    losses.append(loss_sum / tokens)
+print("qwen3 losses", [round(x, 4) for x in losses])
+print("qwen3 grad norms", [round(x, 3) for x in norms])
+G = {"tokens": torch.tensor([t for s in seqs for t in s], dtype=torch.int32),
+     "lengths": torch.tensor([len(s) for s in seqs], dtype=torch.int32),
+     "spec": torch.tensor([B, A, EPOCHS, STEPS, LR, WD, CLIP, WARMUP], dtype=torch.float64),
+     "losses": torch.tensor(losses, dtype=torch.float64),
+     "grad_norms": torch.tensor(norms, dtype=torch.float64),
+     "lrs": torch.tensor(lrs, dtype=torch.float64)}
+for name, p in model.named_parameters():
+    G["final." + name] = p.detach().float().clone()
+save_file({k: v.contiguous() for k, v in G.items()}, os.path.join(QDIR, "golden.safetensors"))
+print("wrote", QDIR)
