@@ -33,8 +33,7 @@ struct GenerateCommand: ParsableCommand {
         var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
         let generated = Generator(model: qwen, eosTokenIds: eos)
             .generate(prompt: prompt, maxNewTokens: maxNewTokens, sampler: &sampler)
-        if printIds || true {
-            print(generated.map(String.init).joined(separator: " "))
-        }
+        // Without a tokenizer there is no text to show: ids are printed either way.
+        print(generated.map(String.init).joined(separator: " "))
     }
 }
