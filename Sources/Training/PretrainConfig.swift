@@ -48,7 +48,7 @@ public struct PretrainConfig: Sendable, Equatable {
         try validate()
     }
 
-    public var checkpointDirectory: String { saveDir ?? (outDir as NSString).appendingPathComponent("checkpoints") }
+    public var checkpointDirectory: String { saveDir ?? URL(fileURLWithPath: outDir).appendingPathComponent("checkpoints").path }
 
     /// Sets one key from its text.
     public mutating func set(_ key: String, _ text: String) throws {
