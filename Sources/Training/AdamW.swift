@@ -30,8 +30,10 @@ public final class AdamW {
         self.step = step; self.expAvg = expAvg; self.expAvgSq = expAvgSq
     }
 
-    /// One optimizer step at learning rate `lr` over every parameter.
-    public func update(_ parameters: [NamedParameter], lr: Double) {
+    /// One optimizer step at learning rate `lr` over every parameter. Each gradient element is first
+    /// multiplied by `gradientScale` (the clipping factor: the same float product torch's in-place
+    /// `grad.mul_` makes, without a separate pass; the gradient buffers are left as they were).
+    public func update(_ parameters: [NamedParameter], lr: Double, gradientScale: Float = 1) {
         step += 1
         let t = Double(step)
         let bias1 = 1 - pow(beta1, t), bias2 = 1 - pow(beta2, t)
@@ -46,7 +48,7 @@ public final class AdamW {
             let pd = p.data, gd = g.data, md = m.data, vd = v.data
             Parallel.forChunks(p.count, grain: 1 << 15) { range in
                 for i in range {
-                    let gi = gd[i]
+                    let gi = gd[i] * gradientScale
                     var pi = pd[i] * decay
                     let mi = md[i] + oneMinusBeta1 * (gi - md[i])   // lerp with weight < 0.5
                     let vi = vd[i] * b2 + (oneMinusBeta2 * gi) * gi  // addcmul

@@ -7,12 +7,18 @@ public enum GradientClipping {
     /// Clips in place and returns the total norm before clipping.
     @discardableResult
     public static func clip(_ gradients: [Tensor], maxNorm: Double) -> Double {
-        let total = globalNorm(gradients)
-        let coef = Float(maxNorm) / (Float(total) + 1e-6)
+        let (total, coef) = coefficient(gradients, maxNorm: maxNorm)
         if coef < 1 {
             for g in gradients { scale(g, by: coef) }
         }
         return total
+    }
+
+    /// The total norm and the factor clipping would apply (1 when the norm is within `maxNorm`),
+    /// without touching the gradients: the optimizer can apply it as it reads them (one pass fewer).
+    public static func coefficient(_ gradients: [Tensor], maxNorm: Double) -> (norm: Double, coefficient: Float) {
+        let total = globalNorm(gradients)
+        return (total, min(1, Float(maxNorm) / (Float(total) + 1e-6)))
     }
 
     /// The 2-norm of all gradients together (each tensor's norm in float, as torch stacks them).

@@ -105,24 +105,29 @@ public final class Pretrainer {
             index = 0
             order = epochOrder()
         }
-        model.zeroGradients()
-        var lossSum = 0.0, lossTokens = 0, realTokens = 0
+        var batches: [(inputs: [[Int32]], targets: [[Int32]], realTokens: Int)] = []
         for _ in 0..<config.accumulationSteps where index < order.count {
             let slice = order[index..<min(index + config.batchSize, order.count)]
             index += slice.count
-            let batch = data.batch(slice)
-            let (sum, tokens) = model.accumulateGradients(inputs: batch.inputs, targets: batch.targets)
+            batches.append(data.batch(slice))
+        }
+        // The loss is the mean over the step's loss tokens: each micro batch's backward is scaled by
+        // 1 / (loss tokens of the whole step), as PyTorch's (Σ CE / tokens).backward() per micro batch.
+        let stepTokens = batches.reduce(0) { sum, b in sum + b.targets.reduce(0) { $0 + $1.filter { $0 != ignoreIndex }.count } }
+        let scale = Float(1 / Double(max(stepTokens, 1)))
+        model.zeroGradients()
+        var lossSum = 0.0, lossTokens = 0
+        for b in batches {
+            let (sum, tokens) = model.accumulateGradients(inputs: b.inputs, targets: b.targets, gradientScale: scale)
             lossSum += sum
             lossTokens += tokens
-            realTokens += batch.realTokens
         }
+        precondition(lossTokens == stepTokens, "the model counted \(lossTokens) loss tokens, the batches hold \(stepTokens)")
+        let realTokens = batches.reduce(0) { $0 + $1.realTokens }
         let parameters = model.parameters
-        let grads = parameters.map(\.grad)
-        // The mean over the step's loss tokens, applied once to the summed gradients.
-        if lossTokens > 0 { for g in grads { GradientClipping.scale(g, by: Float(1 / Double(lossTokens))) } }
-        let norm = GradientClipping.clip(grads, maxNorm: config.gradClip)
+        let (norm, clip) = GradientClipping.coefficient(parameters.map(\.grad), maxNorm: config.gradClip)
         let lr = schedule.learningRate(step)
-        optimizer.update(parameters, lr: lr)
+        optimizer.update(parameters, lr: lr, gradientScale: clip)
         step += 1
         let seconds = max(Date().timeIntervalSince(start), 1e-9)
         return StepMetrics(step: step, loss: lossTokens > 0 ? lossSum / Double(lossTokens) : 0, lr: lr,

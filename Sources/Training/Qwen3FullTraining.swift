@@ -18,7 +18,7 @@ public final class Qwen3FullTraining: TrainableModel {
 
     public func zeroGradients() { gradients.zero() }
 
-    public func accumulateGradients(inputs: [[Int32]], targets: [[Int32]]) -> (lossSum: Double, tokens: Int) {
-        backprop.step(TokenBatch(inputs: inputs, targets: targets), mode: .full(gradients))
+    public func accumulateGradients(inputs: [[Int32]], targets: [[Int32]], gradientScale: Float) -> (lossSum: Double, tokens: Int) {
+        backprop.step(TokenBatch(inputs: inputs, targets: targets), mode: .full(gradients), gradientScale: gradientScale)
     }
 }

@@ -8,9 +8,9 @@ public protocol TrainableModel: AnyObject {
     /// Sets every gradient buffer to zero (once per optimizer step).
     func zeroGradients()
     /// Forward and backward over `inputs` (rows of equal length, right-padded): adds the gradient of
-    /// Σ CE(logits[b, t], targets[b][t]) over targets ≠ −100 to the gradient buffers and returns that
-    /// sum and the number of target tokens.
-    func accumulateGradients(inputs: [[Int32]], targets: [[Int32]]) -> (lossSum: Double, tokens: Int)
+    /// gradientScale × Σ CE(logits[b, t], targets[b][t]) over targets ≠ −100 to the gradient buffers
+    /// and returns the unscaled sum and the number of target tokens.
+    func accumulateGradients(inputs: [[Int32]], targets: [[Int32]], gradientScale: Float) -> (lossSum: Double, tokens: Int)
 }
 
 /// The label that carries no loss (PyTorch's ignore_index).

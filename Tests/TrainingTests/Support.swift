@@ -51,7 +51,7 @@ final class BigramModel: TrainableModel {
 
     func zeroGradients() { gW.fill(0); gb.fill(0) }
 
-    func accumulateGradients(inputs: [[Int32]], targets: [[Int32]]) -> (lossSum: Double, tokens: Int) {
+    func accumulateGradients(inputs: [[Int32]], targets: [[Int32]], gradientScale: Float) -> (lossSum: Double, tokens: Int) {
         var loss = 0.0, tokens = 0
         var p = [Float](repeating: 0, count: vocab)
         for (row, labels) in zip(inputs, targets) {
@@ -64,7 +64,7 @@ final class BigramModel: TrainableModel {
                 loss += Double(log(sum) + top - (w[Int(y)] + b.data[Int(y)]))
                 let gw = gW.row(Int(x))
                 for v in 0..<vocab {
-                    let d = p[v] / sum - (v == Int(y) ? 1 : 0)
+                    let d = (p[v] / sum - (v == Int(y) ? 1 : 0)) * gradientScale
                     gw[v] += d; gb.data[v] += d
                 }
                 tokens += 1
