@@ -46,16 +46,30 @@ public final class AdamW {
             let m = moment(&expAvg, name, p.shape), v = moment(&expAvgSq, name, p.shape)
             let decay = Float(1 - lr * (Self.decays(p) ? weightDecay : 0))
             let pd = p.data, gd = g.data, md = m.data, vd = v.data
-            Parallel.forChunks(p.count, grain: 1 << 15) { range in
-                for i in range {
-                    let gi = gd[i] * gradientScale
-                    var pi = pd[i] * decay
-                    let mi = md[i] + oneMinusBeta1 * (gi - md[i])   // lerp with weight < 0.5
-                    let vi = vd[i] * b2 + (oneMinusBeta2 * gi) * gi  // addcmul
-                    let denom = vi.squareRoot() / bias2Sqrt + epsF
-                    pi = pi + (stepSize * mi) / denom                  // addcdiv
-                    md[i] = mi; vd[i] = vi; pd[i] = pi
+            // The same float operations in the same order as torch, 16 lanes at a time (no fused
+            // multiply-adds, so the lanes round exactly as the scalar tail does).
+            typealias V = Vector.V
+            let sv = V(repeating: gradientScale), dv = V(repeating: decay), b1v = V(repeating: oneMinusBeta1)
+            let b2v = V(repeating: b2), ob2v = V(repeating: oneMinusBeta2), bcv = V(repeating: bias2Sqrt)
+            let ev = V(repeating: epsF), stv = V(repeating: stepSize)
+            Parallel.forChunks(p.count / 16, grain: 1 << 11) { range in
+                for c in range {
+                    let i = 16 * c
+                    let gi = Vector.load(gd + i) * sv
+                    let mOld = Vector.load(md + i)
+                    let mi = mOld + b1v * (gi - mOld)                      // lerp with weight < 0.5
+                    let vi = Vector.load(vd + i) * b2v + (ob2v * gi) * gi  // addcmul
+                    let denom = vi.squareRoot() / bcv + ev
+                    let pi = Vector.load(pd + i) * dv + (stv * mi) / denom  // addcdiv
+                    Vector.store(mi, md + i); Vector.store(vi, vd + i); Vector.store(pi, pd + i)
                 }
+            }
+            for i in (p.count / 16 * 16)..<p.count {
+                let gi = gd[i] * gradientScale
+                let mi = md[i] + oneMinusBeta1 * (gi - md[i])
+                let vi = vd[i] * b2 + (oneMinusBeta2 * gi) * gi
+                let denom = vi.squareRoot() / bias2Sqrt + epsF
+                md[i] = mi; vd[i] = vi; pd[i] = pd[i] * decay + (stepSize * mi) / denom
             }
         }
     }
