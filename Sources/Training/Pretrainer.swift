@@ -66,6 +66,7 @@ public final class Pretrainer {
     @discardableResult
     public func run() throws -> [StepMetrics] {
         try FileManager.default.createDirectory(atPath: config.outDir, withIntermediateDirectories: true)
+        removeUnfinishedSaves()
         if config.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
             try restore(try TrainingCheckpoint.read(from: checkpointURL))
             try keepMetrics(upTo: step)
@@ -176,6 +177,15 @@ public final class Pretrainer {
         }
         optimizer.restore(step: c.step, expAvg: c.expAvg, expAvgSq: c.expAvgSq)
         step = c.step; epoch = c.epoch; index = c.index; order = c.order; rng = c.rng
+    }
+
+    /// Temporary files of saves that a killed process never finished.
+    private func removeUnfinishedSaves() {
+        let dir = config.checkpointDirectory
+        let prefix = TrainingCheckpoint.fileName + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path)
+        }
     }
 
     /// On resume, drops metrics lines of steps after the checkpoint (a run killed between saves).

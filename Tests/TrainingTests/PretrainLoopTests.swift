@@ -88,11 +88,12 @@ final class PretrainLoopTests: XCTestCase {
         let trainer = Pretrainer(config: s.config, model: BigramModel(W: s.W, b: s.b), data: s.data)
         try trainer.run()
         let before = try Data(contentsOf: trainer.checkpointURL)
-        // Block the temporary file's path so the next write fails midway.
+        // Once step 4 is done, block the temporary file's path so the save that follows fails midway.
         let blocker = trainer.checkpointURL.path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try FileManager.default.createDirectory(atPath: blocker + "/x", withIntermediateDirectories: true)
         s.config.maxSteps = 4; s.config.resume = true
-        XCTAssertThrowsError(try Pretrainer(config: s.config, model: BigramModel(W: s.W, b: s.b), data: s.data).run())
+        let second = Pretrainer(config: s.config, model: BigramModel(W: s.W, b: s.b), data: s.data)
+        second.progress = { _ in try? FileManager.default.createDirectory(atPath: blocker + "/x", withIntermediateDirectories: true) }
+        XCTAssertThrowsError(try second.run())
         XCTAssertEqual(try Data(contentsOf: trainer.checkpointURL), before)
         let c = try TrainingCheckpoint.read(from: trainer.checkpointURL)
         XCTAssertEqual(c.step, 3)
