@@ -1,9 +1,14 @@
 import Foundation
+import Tokenizers
 import Training
 
-/// The Qwen3 tokenizer for `pretrain`. The BPE tokenizer has not landed on main yet: this is the one
-/// place to wire it (BPETokenizer(url:), encode without special tokens, id of "<|endoftext|>").
+/// The Qwen3 tokenizer for `pretrain`: ids without special tokens, and `<|endoftext|>` (else the
+/// tokenizer's pad, else its eos) as the id that ends and pads every sequence.
 func loadPretrainTokenizer(_ config: PretrainConfig) throws -> PretrainTokenizer {
     let url = pretrainTokenizerURL(config)
-    throw ConfigError("\(url.path): the Qwen3 tokenizer is not built into this version of explicitlm yet")
+    let tokenizer = try BPETokenizer(url: url)
+    guard let endOfText = tokenizer.id(of: "<|endoftext|>") ?? tokenizer.padTokenId ?? tokenizer.eosTokenId else {
+        throw ConfigError("\(url.path): the tokenizer has no <|endoftext|>, pad or eos token to end sequences with")
+    }
+    return PretrainTokenizer(endOfText: endOfText) { tokenizer.encode($0) }
 }
