@@ -10,6 +10,24 @@ public enum BackpropMode {
     /// only (no weight-gradient GEMMs) and stop at `module`, which sits after decoder layer
     /// `afterLayer` and accumulates its own parameter gradients.
     case frozen(module: TrainableModule, afterLayer: Int)
+    /// Frozen model with modules after several decoder layers (at most one per layer, as the memory
+    /// step after each memory layer); gradients flow down to the lowest one.
+    case frozenModules([(afterLayer: Int, module: TrainableModule)])
+
+    /// The modules by the layer they follow; empty in full mode.
+    var modules: [Int: TrainableModule] {
+        switch self {
+        case .full: return [:]
+        case .frozen(let module, let layer): return [layer: module]
+        case .frozenModules(let list):
+            var byLayer: [Int: TrainableModule] = [:]
+            for (layer, module) in list {
+                precondition(byLayer[layer] == nil, "frozen mode: two modules after decoder layer \(layer)")
+                byLayer[layer] = module
+            }
+            return byLayer
+        }
+    }
 }
 
 /// Training forward and backward of Qwen3 over a batch of equal-length sequences, llm.c style:
@@ -22,7 +40,7 @@ public enum BackpropMode {
 public final class Qwen3Backprop {
     public let model: Qwen3Model
     /// After a frozen step: d(loss)/d(hidden state after decoder layer `afterLayer`, before the
-    /// module), [B·T, D]. Nil after a full step.
+    /// (lowest) module), [B·T, D]. Nil after a full step.
     public private(set) var hiddenGradient: Tensor?
 
     /// Rows of the LM head computed at once: bounds the [rows, vocab] logits buffer.
@@ -33,6 +51,8 @@ public final class Qwen3Backprop {
     /// Buffers for the layers that save nothing.
     private var spare: LayerActivations?
     private var scratch: BackwardScratch?
+    /// The LM head's buffers ([rows, vocab] logits is the largest), kept between steps.
+    private var headBuffers: HeadBuffers?
     private var shape: (batch: Int, length: Int, firstSaved: Int) = (0, 0, 0)
 
     public init(model: Qwen3Model) {
@@ -50,18 +70,16 @@ public final class Qwen3Backprop {
         let (cos, sin) = model.rotary.tables(positions: 0..<T)
         let ids = batch.inputs.flatMap { $0 }
 
-        // Forward. Frozen mode keeps no activations for the layers below the module.
-        var firstSaved = 0
-        var moduleAt: (module: TrainableModule, layer: Int)?
-        var layerGradients: [Qwen3LayerGradients]?
-        switch mode {
-        case .full(let g):
-            layerGradients = g.layers
-        case .frozen(let module, let layer):
-            precondition(layer >= 0 && layer < L, "frozen mode: afterLayer \(layer) is not a layer of 0..<\(L)")
-            firstSaved = layer + 1
-            moduleAt = (module, layer)
+        // Forward. Frozen mode keeps no activations for the layers below the lowest module.
+        let modules = mode.modules
+        var gradients: Qwen3Gradients?
+        if case .full(let g) = mode { gradients = g }
+        if gradients == nil {
+            precondition(!modules.isEmpty, "frozen mode needs at least one module")
+            for l in modules.keys { precondition(l >= 0 && l < L, "frozen mode: afterLayer \(l) is not a layer of 0..<\(L)") }
         }
+        let lowest = modules.keys.min()
+        let firstSaved = lowest.map { $0 + 1 } ?? 0
         prepare(batch: B, length: T, firstSaved: firstSaved)
         let hidden = Tensor(zeros: [N, D])
         ids.withUnsafeBufferPointer {
@@ -70,24 +88,24 @@ public final class Qwen3Backprop {
         for l in 0..<L {
             let a = saved[l] ?? spare!
             layerForward(l, hidden, a, batch: B, length: T, cos: cos, sin: sin)
-            if let m = moduleAt, m.layer == l { m.module.forward(hidden, batch: batch) }
+            modules[l]?.forward(hidden, batch: batch)
         }
 
         // Final norm, LM head and loss on the rows that have a target; d(hidden) on those rows.
         let dHidden = Tensor(zeros: [N, D])
         let targets = batch.targets.flatMap { $0 }
-        var gradients: Qwen3Gradients?
-        if case .full(let g) = mode { gradients = g }
         let loss = headForwardBackward(hidden, targets: targets, dHidden: dHidden, gradients: gradients, scale: gradientScale)
         hiddenGradient = nil
         guard loss.tokens > 0 else { return loss }
 
-        // Backward, top-down.
+        // Backward, top-down; each module sits between its layer and the one above.
+        let layerGradients = gradients?.layers
+        modules[L - 1]?.backward(dHidden, batch: batch)
         for l in stride(from: L - 1, through: firstSaved, by: -1) {
             layerBackward(l, dHidden, saved[l]!, gradients: layerGradients?[l], batch: B, length: T, cos: cos, sin: sin)
+            modules[l - 1]?.backward(dHidden, batch: batch)
         }
-        if let m = moduleAt {
-            m.module.backward(dHidden, batch: batch)
+        if lowest != nil {
             hiddenGradient = dHidden
         } else if let g = gradients {
             ids.withUnsafeBufferPointer {
@@ -211,8 +229,11 @@ public final class Qwen3Backprop {
         let chunk = max(1, headChunk)
         let M = min(chunk, rows.count)
         guard M > 0 else { return (0, 0) }
-        let x = Tensor(zeros: [M, D]), normed = Tensor(zeros: [M, D]), rstd = Tensor(zeros: [M])
-        let logits = Tensor(zeros: [M, V]), dNormed = Tensor(zeros: [M, D]), dx = Tensor(zeros: [M, D])
+        if (headBuffers?.logits.shape[0] ?? 0) < M {  // grows to the largest chunk seen, then stays
+            headBuffers = nil
+            headBuffers = HeadBuffers(rows: M, dim: D, vocab: V)
+        }
+        let (x, normed, rstd, logits, dNormed, dx) = headBuffers!.all
         var chunkTargets = [Int32](repeating: 0, count: M)
         var start = 0
         while start < rows.count {
@@ -240,4 +261,14 @@ public final class Qwen3Backprop {
         }
         return (lossSum, rows.count)
     }
+}
+
+/// Buffers of the final norm, LM head and loss for a chunk of `rows` loss rows.
+final class HeadBuffers {
+    let x, normed, rstd, logits, dNormed, dx: Tensor
+    init(rows M: Int, dim D: Int, vocab V: Int) {
+        x = Tensor(zeros: [M, D]); normed = Tensor(zeros: [M, D]); rstd = Tensor(zeros: [M])
+        logits = Tensor(zeros: [M, V]); dNormed = Tensor(zeros: [M, D]); dx = Tensor(zeros: [M, D])
+    }
+    var all: (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) { (x, normed, rstd, logits, dNormed, dx) }
 }
