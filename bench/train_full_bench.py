@@ -4,9 +4,9 @@
 One step = forward, backward of every weight (loss = mean token cross-entropy), global-norm clipping
 at 1.0 and AdamW (betas 0.9/0.95, weight decay 0.1 on matrices). Model: hidden 256, 4 layers,
 vocab 4096, 4 heads of 64 (2 kv heads), intermediate 768, untied; batch 4 x 128 tokens. Both run
-with 2 threads, alternately, in fresh processes; one warm-up step, then --steps timed steps; the
+with 2 threads (--threads), alternately, in fresh processes; one warm-up step, then --steps timed steps; the
 best round of each is compared.
-Usage: python3 bench/train_full_bench.py [--rounds 2] [--steps 5]
+Usage: python3 bench/train_full_bench.py [--rounds 2] [--steps 5] [--threads 2]
 """
 import argparse
 import json
@@ -32,10 +32,10 @@ def make_model(path):
     Qwen3ForCausalLM(Qwen3Config(**SHAPE)).to(torch.float32).save_pretrained(path)
 
 
-def torch_worker(path, batch, tokens, steps):
+def torch_worker(path, batch, tokens, steps, threads):
     import torch
     from transformers import Qwen3ForCausalLM
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     model = Qwen3ForCausalLM.from_pretrained(path, dtype=torch.float32)
     model.train()
     named = list(model.named_parameters())
@@ -71,18 +71,20 @@ def main():
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--tokens", type=int, default=128)
     p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--torch-worker", action="store_true")
     a = p.parse_args()
     sizes = ["--batch", str(a.batch), "--tokens", str(a.tokens), "--steps", str(a.steps)]
     if a.torch_worker:
-        return torch_worker(a.model_dir, a.batch, a.tokens, a.steps)
+        return torch_worker(a.model_dir, a.batch, a.tokens, a.steps, a.threads)
     make_model(a.model_dir)
     common.build()
-    env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "EXPLICITLM_THREADS": "2"}
+    n = str(a.threads)
+    env = {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "EXPLICITLM_THREADS": n}
     runs = common.alternate([common.BENCH_BIN, "train-full", "--model", a.model_dir] + sizes,
-                            [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir] + sizes,
+                            [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir, "--threads", n] + sizes,
                             a.rounds, env)
-    print(f"\nfull-mode training step, hidden 256 x 4 layers, vocab 4096, batch {a.batch}x{a.tokens}, float32, 2 threads")
+    print(f"\nfull-mode training step, hidden 256 x 4 layers, vocab 4096, batch {a.batch}x{a.tokens}, float32, {a.threads} threads")
     o, t = common.best(runs["ours"], "tokens_per_s"), common.best(runs["torch"], "tokens_per_s")
     print(f"{'tokens/s':28s} ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
     for impl in ("ours", "torch"):
