@@ -8,5 +8,6 @@ struct ExplicitLM: ParsableCommand {
         subcommands: [
             TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
+            PretrainCommand.self,
         ])
 }

@@ -13,4 +13,18 @@ public enum SwiGLU {
             }
         }
     }
+
+    /// dGate += dOut·up·σ(g)(1 + g(1 − σ(g))), dUp += dOut·silu(g).
+    public static func backward(
+        dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int
+    ) {
+        Parallel.forChunks(count, grain: 1 << 14) { range in
+            for i in range {
+                let g = gate[i], s = 1 / (1 + expf(-g)), dy = dOut[i]
+                dGate[i] += dy * up[i] * s * (1 + g * (1 - s))
+                dUp[i] += dy * g * s
+            }
+        }
+    }
 }

@@ -29,6 +29,54 @@ public enum Attention {
         }
     }
 
+    /// Backward of `forward` from the saved `probs` [Hq, T, S]: accumulates dq [T, Hq, d] and
+    /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
+    /// dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
+    /// GQA: the query heads of a group add into their kv head's dK/dV one after another, so every
+    /// output is written by one GEMM at a time (BLAS threads inside it). `scratch` needs T·S floats.
+    public static func backward(
+        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+        dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        probs: UnsafePointer<Float>, scratch dp: UnsafeMutablePointer<Float>,
+        queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let group = heads / kvHeads
+        let qStride = heads * d, kvStride = kvHeads * d
+        let scale = 1 / Float(d).squareRoot()
+        let past = S - T
+        for h in 0..<heads {
+            let p = probs + h * T * S
+            let kv = (h / group) * d
+            // dV_h [S, d] += Pᵀ [S, T] · dO_h [T, d].
+            BLAS.gemm(p, dOut + h * d, dv + kv, m: S, n: d, k: T, transA: true, beta: 1,
+                      lda: S, ldb: qStride, ldc: kvStride)
+            // dP [T, S] = dO_h · V_hᵀ.
+            BLAS.gemm(dOut + h * d, v + kv, dp, m: T, n: S, k: d, transB: true,
+                      lda: qStride, ldb: kvStride, ldc: S)
+            softmaxBackward(dp, probs: p, rows: T, columns: S, past: past)
+            // dQ_h [T, d] += scale · dS · K_h;  dK_h [S, d] += scale · dSᵀ · Q_h.
+            BLAS.gemm(dp, k + kv, dq + h * d, m: T, n: d, k: S, alpha: scale, beta: 1,
+                      lda: S, ldb: kvStride, ldc: qStride)
+            BLAS.gemm(dp, q + h * d, dk + kv, m: S, n: d, k: T, transA: true, alpha: scale, beta: 1,
+                      lda: S, ldb: qStride, ldc: kvStride)
+        }
+    }
+
+    /// In place: dP [T, S] → dS = P ⊙ (dP − Σ_s dP·P) on the visible columns, 0 on masked ones.
+    static func softmaxBackward(
+        _ dp: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, rows: Int, columns: Int, past: Int
+    ) {
+        Parallel.forChunks(rows, grain: max(1, 8192 / max(columns, 1))) { range in
+            for t in range {
+                let g = dp + t * columns, p = probs + t * columns
+                let visible = past + t + 1
+                let dot = Vector.dot(g, p, visible)
+                for s in 0..<visible { g[s] = p[s] * (g[s] - dot) }
+                for s in visible..<columns { g[s] = 0 }
+            }
+        }
+    }
+
     /// Row-wise softmax of scores [T, S] where row t sees columns 0...past+t; masked columns become 0.
     static func softmaxCausal(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int, past: Int) {
         Parallel.forChunks(rows, grain: max(1, 8192 / max(columns, 1))) { range in

@@ -8,4 +8,14 @@ public enum Embedding {
             (out + t * dim).update(from: table + Int(ids[t]) * dim, count: dim)
         }
     }
+
+    /// dTable[ids[t], :] += dOut[t, :]. One thread: repeated ids add into the same row.
+    public static func backward(
+        dTable: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, ids: UnsafePointer<Int32>,
+        tokens: Int, dim: Int
+    ) {
+        for t in 0..<tokens {
+            Vector.add(dOut + t * dim, into: dTable + Int(ids[t]) * dim, dim)
+        }
+    }
 }

@@ -15,4 +15,28 @@ public enum Linear {
             for r in 0..<rows { Vector.add(bias, into: y + r * outFeatures, outFeatures) }
         }
     }
+
+    /// Accumulates dX += dY·W, and only when their buffers are given dW += dYᵀ·X and db += Σ_rows dY.
+    /// The two GEMMs are separate so that each output is written by one BLAS call (no races).
+    public static func backward(
+        dX: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+        dY: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        rows: Int, inFeatures: Int, outFeatures: Int
+    ) {
+        if let dX {
+            BLAS.gemm(dY, weight, dX, m: rows, n: inFeatures, k: outFeatures, beta: 1)
+        }
+        if let dWeight {
+            BLAS.gemm(dY, x, dWeight, m: outFeatures, n: inFeatures, k: rows, transA: true, beta: 1)
+        }
+        if let dBias {
+            // Columns split over threads: each bias entry is summed by one thread.
+            Parallel.forChunks(outFeatures, grain: 256) { range in
+                for r in 0..<rows {
+                    let row = dY + r * outFeatures
+                    for j in range { dBias[j] += row[j] }
+                }
+            }
+        }
+    }
 }

@@ -46,4 +46,10 @@ public struct RotaryEmbedding: Sendable {
             }
         }
     }
+
+    /// Backward in place on the gradient dx [tokens, heads, headDim]: the rotation is orthogonal, so
+    /// the gradient goes back through its inverse (the transpose), the rotation by −angle.
+    public func backward(_ dx: UnsafeMutablePointer<Float>, cos: Tensor, sin: Tensor, tokens: Int, heads: Int) {
+        apply(dx, cos: cos, sin: sin, tokens: tokens, heads: heads, sign: -1)
+    }
 }

@@ -1,0 +1,51 @@
+import Compute
+import Qwen3
+
+/// What the backward pass of one decoder layer needs, saved by the training forward, for N = B·T
+/// rows. Names follow the data flow of `Qwen3Model.decoderLayer`.
+final class LayerActivations {
+    let input: Tensor            // [N, D] residual stream entering the layer
+    let inputRstd: Tensor        // [N]
+    let normed: Tensor           // [N, D] input RMSNorm output, read by q/k/v projections
+    let qRaw, qRstd, q: Tensor   // [N, Hq·d] projection; [N·Hq]; after q_norm and rotary
+    let kRaw, kRstd, k: Tensor   // [N, Hkv·d]; [N·Hkv]; after k_norm and rotary
+    let v: Tensor                // [N, Hkv·d]
+    let probs: Tensor            // [B, Hq, T, T] attention weights
+    let attention: Tensor        // [N, Hq·d] attention output, read by o_proj
+    let mid: Tensor              // [N, D] residual stream after the attention block
+    let midRstd: Tensor          // [N]
+    let midNormed: Tensor        // [N, D] post-attention RMSNorm output
+    let gate, up, act: Tensor    // [N, I] pre-activations and silu(gate)·up
+
+    init(config c: Qwen3Config, batch B: Int, length T: Int) {
+        let N = B * T, D = c.hiddenSize, I = c.intermediateSize
+        let q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
+        input = Tensor(zeros: [N, D]); inputRstd = Tensor(zeros: [N]); normed = Tensor(zeros: [N, D])
+        qRaw = Tensor(zeros: [N, q]); qRstd = Tensor(zeros: [N * c.numAttentionHeads]); self.q = Tensor(zeros: [N, q])
+        kRaw = Tensor(zeros: [N, kv]); kRstd = Tensor(zeros: [N * c.numKeyValueHeads]); k = Tensor(zeros: [N, kv])
+        v = Tensor(zeros: [N, kv])
+        probs = Tensor(zeros: [B, c.numAttentionHeads, T, T])
+        attention = Tensor(zeros: [N, q])
+        mid = Tensor(zeros: [N, D]); midRstd = Tensor(zeros: [N]); midNormed = Tensor(zeros: [N, D])
+        gate = Tensor(zeros: [N, I]); up = Tensor(zeros: [N, I]); act = Tensor(zeros: [N, I])
+    }
+}
+
+/// Gradient buffers shared by the backward pass of every layer.
+final class BackwardScratch {
+    let normed: Tensor               // [N, D] d(normed)
+    let act, gate, up: Tensor        // [N, I]
+    let attention, q: Tensor         // [N, Hq·d]
+    let k, v, kRaw: Tensor           // [N, Hkv·d]
+    let scores: Tensor               // [T, T]
+
+    init(config c: Qwen3Config, batch B: Int, length T: Int) {
+        let N = B * T, D = c.hiddenSize, I = c.intermediateSize
+        let q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
+        normed = Tensor(zeros: [N, D])
+        act = Tensor(zeros: [N, I]); gate = Tensor(zeros: [N, I]); up = Tensor(zeros: [N, I])
+        attention = Tensor(zeros: [N, q]); self.q = Tensor(zeros: [N, q])
+        k = Tensor(zeros: [N, kv]); v = Tensor(zeros: [N, kv]); kRaw = Tensor(zeros: [N, kv])
+        scores = Tensor(zeros: [T, T])
+    }
+}
