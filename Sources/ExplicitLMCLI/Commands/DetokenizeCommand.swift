@@ -8,8 +8,7 @@ struct DetokenizeCommand: ParsableCommand {
         commandName: "detokenize",
         abstract: "Decode comma-separated ids with a tokenizer.json and print the text.")
 
-    @Option(help: "tokenizer.json, or the directory holding it.")
-    var tokenizer: String
+    @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(help: "Comma-separated token ids, e.g. 9707,11,1879.")
     var ids: String
@@ -18,7 +17,7 @@ struct DetokenizeCommand: ParsableCommand {
     var skipSpecialTokens = false
 
     func run() throws {
-        let tok = try BPETokenizer(url: URL(fileURLWithPath: tokenizer))
+        let tok = try tokenizerOptions.load()
         var parsed: [Int32] = []
         for (i, field) in ids.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             let s = field.trimmingCharacters(in: .whitespaces)
