@@ -46,8 +46,7 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         pos += 1
         var pairs: [(String, JSONValue)] = []
-        // Key → index in `pairs`, built once an object is too large for a linear search (a vocabulary).
-        var index: [String: Int] = [:]
+        var index = JSONKeyIndex()  // built once the object is too large for a linear search
         skipSpace()
         if pos < buf.count && buf[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
         while true {
@@ -56,11 +55,13 @@ struct JSONParser {
             let keyStart = pos
             let key = try parseString()
             var existing: Int?
+            var h: UInt64 = 0
             if pairs.count < 16 {
-                existing = pairs.firstIndex { $0.0 == key }
+                existing = pairs.firstIndex { JSONKeyIndex.same($0.0, key) }
             } else {
-                if index.isEmpty { for (i, p) in pairs.enumerated() { index[p.0] = i } }
-                existing = index[key]
+                if index.isEmpty { index.build(pairs) }
+                h = JSONKeyIndex.hash(key)
+                existing = index.find(key, hash: h, in: pairs)
             }
             if existing != nil, options.duplicateKeys == .reject {
                 pos = keyStart
@@ -74,7 +75,7 @@ struct JSONParser {
             if let existing {
                 pairs[existing].1 = value
             } else {
-                if !index.isEmpty { index[key] = pairs.count }
+                if !index.isEmpty { index.append(hash: h) }
                 pairs.append((key, value))
             }
             skipSpace()

@@ -45,6 +45,10 @@ final class JSONValueTests: XCTestCase {
         let many = (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ")
         XCTAssertEqual(parseError("{\(many), \"k3\": 0}", .strict)?.reason, "duplicate key \"k3\"")
         XCTAssertNoThrow(try JSONValue.parse("{\(many)}", options: .strict))
+        // Keys are compared by their bytes, as Python does: canonically equivalent spellings are two keys.
+        let accents = "\"\u{E9}\": 1, \"e\u{301}\": 2"
+        XCTAssertEqual(try JSONValue.parse("{\(accents)}", options: .strict).objectValue?.count, 2)
+        XCTAssertEqual(try JSONValue.parse("{\(many), \(accents)}", options: .strict).objectValue?.count, 42)
         // Only keys of the same object clash.
         XCTAssertNoThrow(try JSONValue.parse(#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}"#, options: .strict))
     }

@@ -9,23 +9,13 @@ struct DetokenizeCommand: ParsableCommand {
         abstract: "Decode comma-separated ids with a tokenizer.json and print the text.")
 
     @OptionGroup var tokenizerOptions: TokenizerOptions
-
-    @Option(help: "Comma-separated token ids, e.g. 9707,11,1879.")
-    var ids: String
-
-    @Flag(help: "Leave out special tokens such as <|im_end|>.")
-    var skipSpecialTokens = false
+    @Option(help: "Comma-separated token ids, e.g. 9707,11,1879.") var ids: String
+    @Flag(help: "Leave out special tokens such as <|im_end|>.") var skipSpecialTokens = false
 
     func run() throws {
+        let parsed = try parseIds(ids)
         let tok = try tokenizerOptions.load()
-        var parsed: [Int32] = []
-        for (i, field) in ids.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            let s = field.trimmingCharacters(in: .whitespaces)
-            guard let id = Int32(s), id >= 0, Int(id) < tok.vocabularySize else {
-                throw ValidationError("--ids: item \(i + 1) \"\(s)\" is not an id below \(tok.vocabularySize)")
-            }
-            parsed.append(id)
-        }
+        try checkVocabulary(parsed, vocabSize: tok.vocabularySize)
         FileHandle.standardOutput.write(Data(tok.decode(parsed, skipSpecialTokens: skipSpecialTokens).utf8))
     }
 }
