@@ -59,7 +59,9 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Parses one whole UTF-8 document; anything but whitespace after the value is an error.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, options: JSONParseOptions = .init()) throws(JSONParseError) -> JSONValue {
+    /// Throws `JSONParseError`. The entry points are untyped `throws` on purpose: with typed throws,
+    /// callers' `catch let e as JSONParseError` draws warnings and, in Swift 6.3.1, crashed the compiler.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, options: JSONParseOptions = .init()) throws -> JSONValue {
         var parser = JSONParser(bytes, options: options)
         parser.skipSpace()
         let value = try parser.parseValue(depth: 0)
@@ -68,15 +70,15 @@ public enum JSONValue: Sendable, Equatable {
         return value
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, options: JSONParseOptions = .init()) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: JSONParseOptions = .init()) throws -> JSONValue {
         try parse(bytes.assumingMemoryBound(to: UInt8.self), options: options)
     }
 
-    public static func parse(_ bytes: [UInt8], options: JSONParseOptions = .init()) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { (b) throws(JSONParseError) in try parse(b, options: options) }
+    public static func parse(_ bytes: [UInt8], options: JSONParseOptions = .init()) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { try parse($0, options: options) }
     }
 
-    public static func parse(_ text: String, options: JSONParseOptions = .init()) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ text: String, options: JSONParseOptions = .init()) throws -> JSONValue {
         try parse(Array(text.utf8), options: options)
     }
 }

@@ -68,7 +68,7 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
             throw SafeTensorsError("\(url.path): cannot read: \(error.localizedDescription)")
         }
         let root: JSONValue
-        do { root = try data.withUnsafeBytes { (b) throws(JSONParseError) in try JSONValue.parse(b, options: .strict) } } catch {
+        do { root = try data.withUnsafeBytes { try JSONValue.parse($0, options: .strict) } } catch {
             throw SafeTensorsError("\(url.path): not valid JSON: \(error)")
         }
         guard case .object = root else { throw SafeTensorsError("\(url.path): is \(root.typeName), not a JSON object") }

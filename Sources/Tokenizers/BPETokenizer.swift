@@ -42,14 +42,14 @@ public final class BPETokenizer: Sendable {
         }
         let json: JSONValue
         // Duplicate keys: the last wins, as in the `tokenizers` library.
-        do { json = try JSONValue.parse([UInt8](data), options: .huggingFace) } catch {
-            throw TokenizerError("\(file.path): \(error)")
+        do { json = try JSONValue.parse([UInt8](data), options: .huggingFace) } catch let e as JSONParseError {
+            throw TokenizerError("\(file.path): \(e)")
         }
         let configURL = file.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         var config: JSONValue? = nil
         if let configData = FileManager.default.contents(atPath: configURL.path) {
-            do { config = try JSONValue.parse([UInt8](configData), options: .huggingFace) } catch {
-                throw TokenizerError("\(configURL.path): \(error)")
+            do { config = try JSONValue.parse([UInt8](configData), options: .huggingFace) } catch let e as JSONParseError {
+                throw TokenizerError("\(configURL.path): \(e)")
             }
         }
         try self.init(json: json, config: config, path: file.path, forceRegex: forceRegex)

@@ -67,8 +67,8 @@ public struct ConversationDataset: Sendable {
     static func parseLine(_ bytes: [UInt8], line: Int) throws -> Conversation {
         guard UTF8Validation.string(bytes) != nil else { throw TokenizerError("invalid UTF-8") }
         let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch {
-            throw TokenizerError("invalid JSON at column \(error.column): \(error.reason)")
+        do { json = try JSONValue.parse(bytes) } catch let e as JSONParseError {
+            throw TokenizerError("invalid JSON at column \(e.column): \(e.reason)")
         }
         guard json.objectValue != nil else { throw TokenizerError("expected a JSON object") }
         guard let list = json["conversations"] else { throw TokenizerError("missing field \"conversations\"") }

@@ -10,8 +10,11 @@ final class JSONValueTests: XCTestCase {
             let v = try JSONValue.parse(text, options: options)
             XCTFail("parsed \(v) from \(text.debugDescription)", file: file, line: line)
             return nil
+        } catch let e as JSONParseError {
+            return e
         } catch {
-            return error
+            XCTFail("not a JSONParseError: \(error)", file: file, line: line)
+            return nil
         }
     }
 
