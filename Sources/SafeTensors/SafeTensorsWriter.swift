@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 
 /// Collects tensors and writes them as one safetensors file, laid out as the reference writes them:
 /// `__metadata__` first, tensors ordered by element size (largest first, so each stays aligned) then
@@ -80,13 +81,13 @@ public struct SafeTensorsWriter {
         }
         var parts: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(JSONValue.quoted($0.key)):\(JSONValue.quoted($0.value))" }
             parts.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for item in ordered {
             let end = offset + item.bytes.count
-            parts.append("\(jsonQuoted(item.name)):{\"dtype\":\"\(item.dtype.rawValue)\",\"shape\":[\(item.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            parts.append("\(JSONValue.quoted(item.name)):{\"dtype\":\"\(item.dtype.rawValue)\",\"shape\":[\(item.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
