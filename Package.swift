@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
     ]
 )

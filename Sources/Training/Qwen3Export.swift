@@ -8,7 +8,7 @@ import SafeTensors
 public enum Qwen3Export {
     public static func save(_ model: Qwen3Model, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var writer = SafeTensorsStreamWriter()
+        var writer = SafeTensorsWriter()
         for (name, t) in model.weights.named(model.config) { writer.add(name, t) }
         try writer.write(to: directory.appendingPathComponent("model.safetensors"), metadata: ["format": "pt"])
         let encoder = JSONEncoder()

@@ -34,7 +34,7 @@ public struct TrainingCheckpoint {
 
     /// Writes atomically (temporary file, then rename): an interrupted save leaves the previous file.
     public func write(to url: URL) throws {
-        var writer = SafeTensorsStreamWriter()
+        var writer = SafeTensorsWriter()
         for (name, t) in parameters { writer.add("param." + name, t) }
         for (name, t) in expAvg { writer.add("exp_avg." + name, t) }
         for (name, t) in expAvgSq { writer.add("exp_avg_sq." + name, t) }
