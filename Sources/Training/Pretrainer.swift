@@ -37,7 +37,7 @@ public final class Pretrainer {
     public private(set) var step = 0
     private var epoch = 0, index = 0
     private var order: [Int] = []
-    private var rng: TrainingRNG
+    private var rng: SeededGenerator
 
     public init(config: PretrainConfig, model: TrainableModel, data: PretrainData, modelConfig: String = "") {
         self.config = config
@@ -49,7 +49,7 @@ public final class Pretrainer {
         stepsPerEpoch = (microBatches + config.accumulationSteps - 1) / config.accumulationSteps
         schedule = CosineSchedule(baseLearningRate: config.learningRate, warmupRatio: config.warmupRatio,
                                   totalSteps: stepsPerEpoch * config.epochs)
-        rng = TrainingRNG(seed: config.seed)
+        rng = SeededGenerator(seed: config.seed)
         order = epochOrder()
     }
 

@@ -7,7 +7,7 @@ import Qwen3
 /// seed through its own RNG stream (so data shuffling does not depend on whether a model was built).
 public enum Qwen3Initializer {
     public static func model(config: Qwen3Config, initializerRange: Double, seed: UInt64) throws -> Qwen3Model {
-        var rng = TrainingRNG(seed: seed ^ 0x5EED_1417_0000_0001)
+        var rng = SeededGenerator(seed: seed ^ 0x5EED_1417_0000_0001)
         var tensors: [String: Tensor] = [:]
         for (name, shape) in Qwen3Weights.expectedShapes(config) {
             let t = Tensor(zeros: shape)

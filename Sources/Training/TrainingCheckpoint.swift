@@ -16,7 +16,7 @@ public struct TrainingCheckpoint {
     public var epoch: Int
     public var index: Int
     public var order: [Int]
-    public var rng: TrainingRNG
+    public var rng: SeededGenerator
     public var parameters: [String: Tensor]
     public var expAvg: [String: Tensor]
     public var expAvgSq: [String: Tensor]
@@ -25,7 +25,7 @@ public struct TrainingCheckpoint {
     /// The model's config.json as JSON text (empty when not a Qwen3 model).
     public var modelConfig: String
 
-    public init(step: Int, epoch: Int, index: Int, order: [Int], rng: TrainingRNG, parameters: [String: Tensor],
+    public init(step: Int, epoch: Int, index: Int, order: [Int], rng: SeededGenerator, parameters: [String: Tensor],
                 expAvg: [String: Tensor], expAvgSq: [String: Tensor], settings: [String: String], modelConfig: String) {
         self.step = step; self.epoch = epoch; self.index = index; self.order = order; self.rng = rng
         self.parameters = parameters; self.expAvg = expAvg; self.expAvgSq = expAvgSq
@@ -78,7 +78,7 @@ public struct TrainingCheckpoint {
         let order = try file.int64s("data.order").map { Int($0) }
         return TrainingCheckpoint(
             step: try int("step"), epoch: try int("epoch"), index: try int("index"), order: order,
-            rng: TrainingRNG(state: words), parameters: parameters, expAvg: expAvg, expAvgSq: expAvgSq,
+            rng: SeededGenerator(state: words), parameters: parameters, expAvg: expAvg, expAvgSq: expAvgSq,
             settings: settings, modelConfig: m["model_config"] ?? "")
     }
 }

@@ -16,7 +16,7 @@ final class CheckpointKillTests: XCTestCase {
         let w = Tensor(zeros: [1024, 1024]), m = Tensor(zeros: [1024, 1024])
         for step in 1... {
             w.fill(Float(step)); m.fill(Float(step))
-            try TrainingCheckpoint(step: step, epoch: 0, index: step, order: Array(0..<step), rng: TrainingRNG(seed: UInt64(step)),
+            try TrainingCheckpoint(step: step, epoch: 0, index: step, order: Array(0..<step), rng: SeededGenerator(seed: UInt64(step)),
                                    parameters: ["w": w], expAvg: ["w": m], expAvgSq: ["w": m], settings: ["step": "\(step)"],
                                    modelConfig: "").write(to: url)
         }

@@ -12,7 +12,7 @@ func benchTrainFull(_ options: [String: String]) throws {
     let model = try Qwen3Model.load(directory: URL(fileURLWithPath: path))
     let training = Qwen3FullTraining(model: model)
     let adamw = AdamW(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1)
-    var rng = SplitMix64(seed: 1)
+    var rng = SeededGenerator(seed: 1)
     let V = UInt64(model.config.vocabSize)
     let rows = (0..<batch).map { _ in (0...length).map { _ in Int32(rng.next() % V) } }
     let inputs = rows.map { Array($0.prefix(length)) }, targets = rows.map { Array($0.dropFirst()) }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The training run's random numbers: xoshiro256** seeded through SplitMix64. Its whole state is
+/// The project's one seeded random generator (training order, initialisation, sampling):
+/// xoshiro256** seeded through SplitMix64. Its whole state is
 /// four words, stored in checkpoints so that a resumed run draws the same numbers.
-public struct TrainingRNG: RandomNumberGenerator, Sendable, Equatable {
+public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
@@ -18,13 +19,13 @@ public struct TrainingRNG: RandomNumberGenerator, Sendable, Equatable {
     }
 
     public init(state: [UInt64]) {
-        precondition(state.count == 4, "TrainingRNG state has four words")
+        precondition(state.count == 4, "SeededGenerator state has four words")
         self.state = (state[0], state[1], state[2], state[3])
     }
 
     public var words: [UInt64] { [state.0, state.1, state.2, state.3] }
 
-    public static func == (a: TrainingRNG, b: TrainingRNG) -> Bool { a.words == b.words }
+    public static func == (a: SeededGenerator, b: SeededGenerator) -> Bool { a.words == b.words }
 
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
