@@ -5,5 +5,5 @@ struct ExplicitLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explicitlm",
         abstract: "A Qwen3 language model with an explicit, editable memory.",
-        subcommands: [LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self])
+        subcommands: [LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self, EmbedCommand.self])
 }
