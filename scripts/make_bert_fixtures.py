@@ -17,6 +17,8 @@ Writes Tests/EncodersTests/Fixtures/:
   minilm-embeddings.safetensors  `embeddings` [n, 384]: all-MiniLM-L6-v2 on the MiniLM sentences,
                            transformers BertModel + mean pooling over the attention mask + L2
                            normalisation, padded batches of 32, max_seq_length 256
+  gelu-golden.safetensors  `x`, `y` = torch.nn.functional.gelu(x) (exact form) in float64, rounded to
+                           float32, on [-12, 12] and random points
   backbone-golden.safetensors  the backbone embedder on Tests/Qwen3Tests/Fixtures/tied-mha-f32:
                            `ids` int32 [T], `embedding` [D] = normalize(mean_t final-norm hidden state)
 
@@ -224,6 +226,11 @@ def main():
         sys.exit("all-MiniLM-L6-v2 not found: run scripts/install-test-models.sh or set EXPLICITLM_MINILM_DIR")
     with open(os.path.join(ROOT, "wordpiece-ids.json"), "w", encoding="utf-8") as f:
         json.dump(golden_ids, f, ensure_ascii=False, separators=(",", ":"))
+
+    # GELU (exact form) in float64: PyTorch's vectorised float32 kernel is itself ~1e-6 off it.
+    g = torch.Generator().manual_seed(5)
+    x = torch.cat([torch.linspace(-12, 12, 4801), torch.randn(2000, generator=g) * 3, torch.tensor([0.0, -0.0, 1e-8, -1e-8, 40.0, -40.0])])
+    save_file({"x": x.contiguous(), "y": torch.nn.functional.gelu(x.double()).float().contiguous()}, os.path.join(ROOT, "gelu-golden.safetensors"))
 
     # Backbone embedder golden on the tiny Qwen3 fixture.
     from transformers import Qwen3Model

@@ -17,8 +17,11 @@ enum BertAttention {
         var longest = 0
         for b in 0..<sequences { longest = max(longest, offsets[b + 1] - offsets[b]) }
         let maxLength = longest
-        // One work item per (sequence, head); each writes its own [L, d] block of `out`.
-        Parallel.forChunks(sequences * heads, grain: 1) { range in
+        // One work item per (sequence, head); each writes its own [L, d] block of `out`. Short
+        // sequences run items in parallel; long ones one at a time, so that OpenBLAS (which threads
+        // GEMMs above ~2.6e5 multiply-adds) is not entered from several threads at once.
+        let itemsInParallel = maxLength * maxLength * d <= 1 << 18
+        Parallel.forChunks(sequences * heads, grain: itemsInParallel ? 1 : sequences * heads) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, maxLength * maxLength))
             defer { scores.deallocate() }
             for item in range {
