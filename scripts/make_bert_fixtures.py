@@ -71,6 +71,8 @@ def golden_texts(rng):
         "unbelievably unaffordable counterrevolutionaries", "e-mail e.g. i.e. U.S.A.",
         "http://example.com/path?query=1&x=y", "C++ and C# and F#", "3.14159 2,718 1e-10 -42",
         "The quick brown fox jumps over the lazy dog.",
+        "x\u0378y unassigned", "private \ue000 use \U000F0000 area", "bom\ufeff tag\U000E0001 music\U0001D173 format",
+        "newer emoji 🥹 \U0001FAE8 \u2FFC \U00031350 cjk ext", "ǅungla ǈ titlecase ﬃ", "ΑΣ ΟΔΟΣ final sigma",
     ]
     words = ("the of and to in is was for on that with as by at from his her he she it they capital "
              "country river mountain city population language currency president born died founded "

@@ -76,11 +76,12 @@ public struct BertNormalizer: Sendable, Equatable {
         s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
     }
 
-    /// Categories Cc, Cf, Cn, Co, Cs, except tab, newline and carriage return.
+    /// Categories Cc, Cf, Co, Cs, except tab, newline and carriage return. Unassigned scalars (Cn)
+    /// stay, as in the reference (measured: U+0378 is kept, U+E000 removed).
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
         switch s.properties.generalCategory {
-        case .control, .format, .unassigned, .privateUse, .surrogate: return true
+        case .control, .format, .privateUse, .surrogate: return true
         default: return false
         }
     }
