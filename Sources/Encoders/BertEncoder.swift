@@ -21,7 +21,9 @@ public final class BertEncoder: SentenceEmbedder {
         self.model = model
         self.tokenizer = tokenizer
         self.sentenceConfig = sentenceConfig
-        maxLength = min(sentenceConfig.maxSeqLength ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
+        // sentence-transformers: max_seq_length, else min(max positions, the tokenizer's limit).
+        let positions = model.config.maxPositionEmbeddings
+        maxLength = min(sentenceConfig.maxSeqLength ?? sentenceConfig.tokenizerMaxLength ?? positions, positions)
     }
 
     public static func load(directory: URL) throws -> BertEncoder {

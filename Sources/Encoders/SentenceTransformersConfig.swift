@@ -15,6 +15,9 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
     public var maxSeqLength: Int?
     /// sentence_bert_config.json `do_lower_case`: lower-case the text before tokenising.
     public var doLowerCase = false
+    /// tokenizer_config.json `model_max_length`, the limit sentence-transformers uses when
+    /// sentence_bert_config.json sets none; nil when absent.
+    public var tokenizerMaxLength: Int?
 
     public init(pooling: Pooling = .mean, normalize: Bool = false, maxSeqLength: Int? = nil, doLowerCase: Bool = false) {
         self.pooling = pooling
@@ -58,6 +61,12 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
                 config.maxSeqLength = n
             }
             config.doLowerCase = object["do_lower_case"] as? Bool ?? false
+        }
+        let tokenizerURL = directory.appendingPathComponent("tokenizer_config.json")
+        if FileManager.default.fileExists(atPath: tokenizerURL.path),
+           let object = try readJSON(tokenizerURL) as? [String: Any],
+           let limit = (object["model_max_length"] as? NSNumber)?.doubleValue, limit >= 1, limit < 1e9 {
+            config.tokenizerMaxLength = Int(limit)
         }
         return config
     }

@@ -102,8 +102,10 @@ public struct WordPieceTokenizer: Sendable {
     /// The ids of `text` with [CLS]/[SEP], truncated so that at most `maxLength` ids come out
     /// (the reference's longest-first truncation, which for one sequence keeps its beginning).
     public func encode(_ text: String, maxLength: Int? = nil) -> [Int32] {
+        // Words are tokenised independently, so stopping once the room is full is exact.
+        let room = maxLength.map { max(0, $0 - prefixIds.count - suffixIds.count) } ?? Int.max
         var ids: [Int32] = []
-        for segment in split(Array(text.unicodeScalars), normalizedTokens: false) {
+        segments: for segment in split(Array(text.unicodeScalars), normalizedTokens: false) {
             switch segment {
             case .added(let id): ids.append(id)
             case .text(let raw):
@@ -111,15 +113,16 @@ public struct WordPieceTokenizer: Sendable {
                     switch piece {
                     case .added(let id): ids.append(id)
                     case .text(let normalized):
-                        for word in BertNormalizer.preTokenize(Array(normalized)) { wordPiece(word, into: &ids) }
+                        for word in BertNormalizer.preTokenize(Array(normalized)) {
+                            if ids.count >= room { break segments }
+                            wordPiece(word, into: &ids)
+                        }
                     }
                 }
             }
+            if ids.count >= room { break }
         }
-        if let maxLength {
-            let room = max(0, maxLength - prefixIds.count - suffixIds.count)
-            if ids.count > room { ids.removeLast(ids.count - room) }
-        }
+        if ids.count > room { ids.removeLast(ids.count - room) }
         return prefixIds + ids + suffixIds
     }
 
