@@ -5,5 +5,8 @@ struct ExplicitLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explicitlm",
         abstract: "A Qwen3 language model with an explicit, editable memory.",
-        subcommands: [LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self, EmbedCommand.self])
+        subcommands: [
+            TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
+            LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self, EmbedCommand.self,
+        ])
 }

@@ -6,6 +6,13 @@ enum Conversion {
     /// Elements per parallel chunk: enough work to pay for a thread hop.
     static let grain = 1 << 16
 
+    /// A tensor whose buffer the caller fills completely. Skips `Tensor(zeros:)`'s zero fill, which
+    /// would touch every page of a large weight once more before the conversion writes it.
+    static func uninitializedTensor(_ shape: [Int], count: Int) -> Tensor {
+        let owner = FloatBuffer(count: count)
+        return Tensor(shape: shape, borrowing: owner.pointer, owner: owner)
+    }
+
     /// bfloat16 is the top half of a float32, so widening is exact: a shift.
     static func bf16ToF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
         let aligned = Int(bitPattern: src) % 2 == 0
@@ -91,4 +98,15 @@ enum Conversion {
         if rem > half || (rem == half && (m & 1) == 1) { m += 1 }
         return sign | UInt16(m)                                         // m == 0x400 becomes the smallest normal: correct
     }
+}
+
+/// Owns a float buffer for a tensor built with `Tensor(shape:borrowing:owner:)`.
+///
+/// Transparent huge pages were tried for large buffers: conversions got faster once memory was warm,
+/// but the first allocation stalled for seconds in kernel compaction, and a model load is all first
+/// allocations. Plain pages are predictable.
+final class FloatBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int) { pointer = .allocate(capacity: max(count, 1)) }
+    deinit { pointer.deallocate() }
 }

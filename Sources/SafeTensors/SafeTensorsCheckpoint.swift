@@ -2,7 +2,8 @@ import Compute
 import Foundation
 
 /// The weights of a Hugging Face model directory: `model.safetensors`, or the shards that
-/// `model.safetensors.index.json` lists. Every shard is opened (and validated) once, up front.
+/// `model.safetensors.index.json` lists (the single file wins when both exist, as in transformers).
+/// Every shard is opened (and validated) once, up front.
 public final class SafeTensorsCheckpoint: @unchecked Sendable {
     public static let singleFileName = "model.safetensors"
     public static let indexFileName = "model.safetensors.index.json"
@@ -20,7 +21,12 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
         let index = directory.appendingPathComponent(Self.indexFileName)
         let single = directory.appendingPathComponent(Self.singleFileName)
         var location: [String: SafeTensorsFile] = [:]
-        if fm.fileExists(atPath: index.path) {
+        // Like transformers: a single model.safetensors wins over an index beside it.
+        if fm.fileExists(atPath: single.path) {
+            let file = try SafeTensorsFile(url: single)
+            for name in file.names { location[name] = file }
+            files = [file]
+        } else if fm.fileExists(atPath: index.path) {
             let weightMap = try Self.readIndex(index)
             var shards: [String: SafeTensorsFile] = [:]
             for (tensor, shard) in weightMap {
@@ -47,10 +53,6 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
                 }
             }
             files = shards.sorted { $0.key < $1.key }.map(\.value)
-        } else if fm.fileExists(atPath: single.path) {
-            let file = try SafeTensorsFile(url: single)
-            for name in file.names { location[name] = file }
-            files = [file]
         } else {
             throw SafeTensorsError("\(directory.path): no \(Self.singleFileName) or \(Self.indexFileName)")
         }

@@ -77,11 +77,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
             if Int(bitPattern: src) % MemoryLayout<Float>.alignment == 0, e.count > 0 {
                 return Tensor(shape: e.shape, borrowing: src.assumingMemoryBound(to: Float.self), owner: self)
             }
-            let t = Tensor(zeros: e.shape)
+            let t = Conversion.uninitializedTensor(e.shape, count: e.count)
             Conversion.f32Copy(src, t.data, count: e.count)
             return t
         case .bf16, .f16, .f64:
-            let t = Tensor(zeros: e.shape)
+            let t = Conversion.uninitializedTensor(e.shape, count: e.count)
             switch e.dtype {
             case .bf16: Conversion.bf16ToF32(src, t.data, count: e.count)
             case .f16: Conversion.f16ToF32(src, t.data, count: e.count)

@@ -72,8 +72,8 @@ public struct SafeTensorsWriter {
         items[item.name] = item
     }
 
-    /// The complete file contents.
-    public func serialized(metadata: [String: String] = [:]) throws -> [UInt8] {
+    /// The items in file order and the padded header (length prefix included).
+    private func layout(metadata: [String: String]) throws(SafeTensorsError) -> (prefix: [UInt8], ordered: [Item]) {
         if let problem = problems.first { throw SafeTensorsError(problem) }
         let ordered = items.values.sorted {
             ($0.dtype.layoutRank, $1.name) > ($1.dtype.layoutRank, $0.name)
@@ -91,32 +91,50 @@ public struct SafeTensorsWriter {
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
-        var out: [UInt8] = []
-        out.reserveCapacity(8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
-        for item in ordered { out.append(contentsOf: item.bytes) }
-        return out
+        var prefix: [UInt8] = []
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix.append(contentsOf: $0) }
+        return (prefix + header, ordered)
     }
 
-    /// Writes the file atomically: to `name.tmp-<pid>` beside it, then renamed over `url`.
+    /// The complete file contents (for small files and tests; `write` streams instead).
+    public func serialized(metadata: [String: String] = [:]) throws -> [UInt8] {
+        let (prefix, ordered) = try layout(metadata: metadata)
+        return ordered.reduce(into: prefix) { $0.append(contentsOf: $1.bytes) }
+    }
+
+    /// Writes the file atomically: to `name.tmp-<pid>` beside it, then renamed over `url`. Tensors
+    /// are written straight from their buffers, so a large file is never assembled in memory.
     public func write(to url: URL, metadata: [String: String] = [:]) throws {
-        let bytes: [UInt8]
-        do { bytes = try serialized(metadata: metadata) } catch let e as SafeTensorsError {
-            throw SafeTensorsError("\(url.path): \(e.description)")
+        let prefix: [UInt8], ordered: [Item]
+        do { (prefix, ordered) = try layout(metadata: metadata) } catch {
+            throw SafeTensorsError("\(url.path): \(error.description)")
         }
-        let tmp = URL(fileURLWithPath: url.path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try Data(bytes).write(to: tmp)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw SafeTensorsError("\(url.path): cannot write: \(error.localizedDescription)")
-        }
-        // rename(2) replaces the target atomically: readers see the old file or the new one.
-        guard rename(tmp.path, url.path) == 0 else {
+        let tmp = url.path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SafeTensorsError("\(url.path): cannot write \(tmp): \(String(cString: strerror(errno)))") }
+        func fail(_ what: String) -> SafeTensorsError {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw SafeTensorsError("\(url.path): cannot rename \(tmp.lastPathComponent) into place: \(reason)")
+            unlink(tmp)
+            return SafeTensorsError("\(url.path): \(what): \(reason)")
+        }
+        var ok = Self.writeAll(fd, prefix)
+        for item in ordered where ok { ok = Self.writeAll(fd, item.bytes) }
+        if !ok { let e = fail("cannot write \(tmp)"); close(fd); throw e }
+        guard close(fd) == 0 else { throw fail("cannot write \(tmp)") }
+        // rename(2) replaces the target atomically: readers see the old file or the new one.
+        guard rename(tmp, url.path) == 0 else { throw fail("cannot rename \(tmp) into place") }
+    }
+
+    /// write(2) until done (it may write less than asked), retrying on EINTR.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = Foundation.write(fd, buf.baseAddress! + done, buf.count - done)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                done += n
+            }
+            return true
         }
     }
 }

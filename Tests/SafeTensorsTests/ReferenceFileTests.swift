@@ -65,6 +65,10 @@ final class ReferenceFileTests: XCTestCase {
         if ours != Array(reference) {
             XCTFail("header differs:\n ours: \(String(decoding: ours.prefix(400), as: UTF8.self))\n ref:  \(String(decoding: reference.prefix(400), as: UTF8.self))")
         }
+        // `write` streams the same bytes to disk.
+        let url = try temporaryDirectory(self).appendingPathComponent("ours.safetensors")
+        try writer.write(to: url, metadata: ["format": "pt"])
+        XCTAssertEqual(try Data(contentsOf: url), reference)
     }
 
     /// torch's `.to(torch.bfloat16)` and `.to(torch.float16)` of awkward floats (ties, NaN payloads,

@@ -1,16 +1,24 @@
 import ArgumentParser
 import Foundation
 import Qwen3
+import Tokenizers
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate a continuation of a prompt given as token ids.",
+        abstract: "Generate a continuation of a prompt given as text or as token ids.",
         discussion: "Greedy by default; --temperature > 0 samples, optionally restricted by --top-k and --top-p. "
-            + "Stops at an end-of-sequence id of generation_config.json or config.json, or after --max-new-tokens.")
+            + "Stops at an end-of-sequence id of generation_config.json or config.json, or after --max-new-tokens. "
+            + "Text is streamed as it is generated; --print-ids prints the new ids instead.")
 
     @OptionGroup var model: ModelOptions
-    @Option(help: "Prompt as comma-separated token ids.") var ids: String
+    @Option(help: "Prompt as comma-separated token ids.") var ids: String?
+    @Option(help: "Prompt as text, encoded with the model's tokenizer.json.") var prompt: String?
+    @Flag(help: "Render --prompt as a user turn of the chat template, with the generation prompt.") var chat = false
+    @Option(help: "With --chat: a system message before the user turn.") var system: String?
+    @Option(help: "With --chat: true or false sets the template's enable_thinking (false gives the empty think block).")
+    var enableThinking: Bool?
+    @Option(help: "tokenizer.json or its directory (default: the model directory).") var tokenizer: String?
     @Option(help: "Most new tokens to generate.") var maxNewTokens = 64
     @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
     @Option(help: "Keep only the k most likely tokens (0: all).") var topK = 0
@@ -19,6 +27,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print the generated ids (without the prompt) space-separated on one line.") var printIds = false
 
     func validate() throws {
+        guard (ids == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --ids and --prompt") }
+        if chat && prompt == nil { throw ValidationError("--chat needs --prompt") }
+        if (system != nil || enableThinking != nil) && !chat { throw ValidationError("--system and --enable-thinking need --chat") }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be ≥ 0") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
@@ -26,15 +37,44 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let prompt = try parseIds(ids)
         let qwen = try Qwen3Model.load(directory: model.directory)
-        try checkVocabulary(prompt, vocabSize: qwen.config.vocabSize)
+        // A tokenizer is needed for text in, and used for text out whenever there is one.
+        let tokenizerURL = tokenizer.map { URL(fileURLWithPath: $0) } ?? model.directory
+        let hasTokenizer = tokenizer != nil
+            || FileManager.default.fileExists(atPath: model.directory.appendingPathComponent("tokenizer.json").path)
+        let tok = hasTokenizer || prompt != nil ? try BPETokenizer(url: tokenizerURL) : nil
+
+        let promptIds: [Int32]
+        if let ids {
+            promptIds = try parseIds(ids)
+        } else if let prompt, let tok {
+            var text = prompt
+            if chat {
+                var messages = system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+                messages.append(ChatMessage(role: .user, content: prompt))
+                text = try tok.renderChat(messages, addGenerationPrompt: true, enableThinking: enableThinking)
+            }
+            promptIds = tok.encode(text)
+        } else {
+            preconditionFailure("validate() admits --ids or --prompt")
+        }
+        guard !promptIds.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
+        try checkVocabulary(promptIds, vocabSize: qwen.config.vocabSize)
+
         let eos = try Qwen3Model.eosTokenIds(directory: model.directory, config: qwen.config)
         var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
-        let generated = Generator(model: qwen, eosTokenIds: eos)
-            .generate(prompt: prompt, maxNewTokens: maxNewTokens, sampler: &sampler)
-        if printIds || true {
+        let generator = Generator(model: qwen, eosTokenIds: eos)
+        guard let tok, !printIds else {
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler)
             print(generated.map(String.init).joined(separator: " "))
+            return
         }
+        var decoder = tok.makeStreamingDecoder(skipSpecialTokens: true)
+        let out = FileHandle.standardOutput
+        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, onToken: { id in
+            out.write(Data(decoder.push(id).utf8))
+            return true
+        })
+        out.write(Data((decoder.finish() + "\n").utf8))
     }
 }

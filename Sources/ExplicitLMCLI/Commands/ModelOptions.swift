@@ -34,6 +34,13 @@ func parseIds(_ text: String, option: String = "--ids") throws -> [Int32] {
 /// Checks that every id is inside the model's vocabulary.
 func checkVocabulary(_ ids: [Int32], vocabSize: Int) throws {
     if let bad = ids.first(where: { Int($0) >= vocabSize }) {
-        throw ValidationError("token id \(bad) is outside the vocabulary of \(vocabSize)")
+        throw CLIError("token id \(bad) is outside the vocabulary of \(vocabSize)")
     }
+}
+
+/// A failure found while running a command: printed as "Error: …" with exit status 1, without
+/// the usage text that ArgumentParser adds to validation errors.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -3,7 +3,9 @@ import Foundation
 // explicitlm-bench TASK [--key value ...]: runs one measured task and prints one JSON line.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
-    FileHandle.standardError.write(Data("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n".utf8))
+    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n"
+        + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
+        + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n").utf8))
     exit(2)
 }
 var options: [String: String] = [:]
@@ -15,6 +17,7 @@ while i + 1 < arguments.count, arguments[i].hasPrefix("--") {
 do {
     switch task {
     case "qwen3": try benchQwen3(options)
+    case "tokenizer": try benchTokenizer(options)
     case "embed": try benchEmbed(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
