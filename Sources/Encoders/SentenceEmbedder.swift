@@ -1,5 +1,6 @@
 import Foundation
 import Qwen3
+import Tokenizers
 
 /// Maps texts to L2-normalised vectors of `dimension` floats: the embedder of method.md §3, used
 /// for memory keys, router labels and the `encoder` retriever.
@@ -10,8 +11,8 @@ public protocol SentenceEmbedder: AnyObject {
 }
 
 /// The embedder of a model directory (`model.embedder_path`): a BERT-family sentence encoder when
-/// config.json says `bert`, the Qwen3 backbone embedder when it says `qwen3`. The backbone needs
-/// `textEncoder` (text → Qwen3 token ids) because its tokenizer is not read here.
+/// config.json says `bert`, the Qwen3 backbone embedder when it says `qwen3`. The backbone turns
+/// text into ids with `textEncoder` when given, else with the directory's tokenizer.json.
 public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) throws -> SentenceEmbedder {
     let configURL = path.appendingPathComponent("config.json")
     guard let object = try SentenceTransformersConfig.readJSON(configURL) as? [String: Any] else {
@@ -22,10 +23,10 @@ public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) t
     case "bert":
         return try BertEncoder.load(directory: path)
     case "qwen3":
-        guard let textEncoder else {
-            throw EncoderError("\(path.path) holds a Qwen3 model: the backbone embedder needs a Qwen3 tokenizer (textEncoder)")
-        }
-        return BackboneEmbedder(model: try Qwen3Model.load(directory: path), textEncoder: textEncoder)
+        let model = try Qwen3Model.load(directory: path)
+        if let textEncoder { return BackboneEmbedder(model: model, textEncoder: textEncoder) }
+        let tokenizer = try BPETokenizer(url: path.appendingPathComponent("tokenizer.json"))
+        return BackboneEmbedder(model: model, textEncoder: { tokenizer.encode($0) })
     default:
         throw EncoderError("\(configURL.path): model_type '\(modelType)' is not an embedder (expected 'bert' or 'qwen3')")
     }

@@ -21,9 +21,30 @@ final class BackboneEmbedderTests: XCTestCase {
         XCTAssertEqual(vectors[0], vectors[1])
     }
 
-    func testQwen3WithoutTokenizerIsRefused() {
-        XCTAssertTrue(thrownMessage { _ = try makeEmbedder(path: EncoderFixtures.qwen3Tiny) }.contains("Qwen3 tokenizer"))
-        let embedder = try? makeEmbedder(path: EncoderFixtures.qwen3Tiny, textEncoder: { _ in [] })
-        XCTAssertTrue(thrownMessage { _ = try embedder?.embed(["empty"]) }.contains("no tokens"))
+    func testErrorsNameTheProblem() throws {
+        XCTAssertTrue(thrownMessage { _ = try makeEmbedder(path: EncoderFixtures.qwen3Tiny) }.contains("tokenizer.json"))
+        let embedder = try makeEmbedder(path: EncoderFixtures.qwen3Tiny, textEncoder: { _ in [] })
+        XCTAssertTrue(thrownMessage { _ = try embedder.embed(["empty"]) }.contains("text 0 has no tokens"))
+        let message = thrownMessage { _ = try makeEmbedder(path: EncoderFixtures.directory) }
+        XCTAssertTrue(message.contains("config.json"), message)
+    }
+
+    /// Without a text encoder the directory's tokenizer.json is used: the genuine Qwen3 tokenizer
+    /// beside the tiny model gives ids beyond its 320-token vocabulary, which the embedder names.
+    func testUsesTheDirectoryTokenizer() throws {
+        let tokenizer = EncoderFixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/qwen3-tokenizer/tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tokenizer.path) else {
+            throw XCTSkip("../shared/testdata/qwen3-tokenizer/tokenizer.json is absent (the shared test data)")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("explicitlm-backbone-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: EncoderFixtures.qwen3Tiny, to: dir)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: tokenizer, to: dir.appendingPathComponent("tokenizer.json"))
+        let embedder = try makeEmbedder(path: dir)
+        XCTAssertTrue(embedder is BackboneEmbedder)
+        let message = thrownMessage { _ = try embedder.embed(["Hello world"]) }
+        XCTAssertTrue(message.contains("outside the vocabulary of 320"), message)
     }
 }

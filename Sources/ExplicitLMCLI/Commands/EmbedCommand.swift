@@ -11,7 +11,7 @@ struct EmbedCommand: ParsableCommand {
         discussion: "--text prints {\"embedding\": [...]}; --input FILE.jsonl (one {\"text\": ...} object per line, blank "
             + "lines skipped) with --out FILE.safetensors writes the float32 tensor 'embeddings' [lines, K].")
 
-    @Option(help: "Sentence encoder directory: a BERT-family model in Hugging Face / sentence-transformers layout.")
+    @Option(help: "Embedder directory: a BERT-family sentence encoder (Hugging Face / sentence-transformers layout) or a Qwen3 checkpoint with tokenizer.json (mean of final-norm hidden states).")
     var model: String
     @Option(help: "One text to embed.") var text: String?
     @Option(help: "A JSONL file of {\"text\": ...} lines to embed.") var input: String?
