@@ -32,7 +32,8 @@ public enum GELU {
 
     @inline(__always)
     public static func erf(_ x: V) -> V {
-        let a = pointwiseMax(x, -x)
+        // |x| by clearing the sign bit (pointwiseMax compiles to a scalar loop).
+        let a = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
         let t = 1 / (0.327_591_1 * a + 1)
         var p = V(repeating: 1.061_405_429)
         p = p * t - 1.453_152_027
@@ -46,7 +47,7 @@ public enum GELU {
     /// e^x for x ≤ 0 (Cephes expf: 2^n · polynomial on |r| ≤ ln2/2); underflows to about 1e-38.
     @inline(__always)
     static func exp(_ x: V) -> V {
-        let v = pointwiseMax(x, V(repeating: -87.3))
+        let v = x.replacing(with: -87.3, where: x .< -87.3)
         // n = round(v·log2 e) by the 1.5·2²³ trick, whose low mantissa bits then hold n.
         let magic = V(repeating: 12_582_912)
         let shifted = v * 1.442_695_040_888_963_4 + magic
