@@ -4,8 +4,9 @@
 Embeds --sentences short facts ("<subject> <predicate> <object>.") in batches of --batch:
 tokenisation, the BERT forward pass, mean pooling and L2 normalisation, best of 3 passes after a
 warm-up. The reference is sentence-transformers' encode when installed, else transformers + the same
-pooling by hand. Both run with 2 threads, alternately, in fresh processes; the best of each is compared.
-Usage: python3 bench/embed_bench.py [--rounds 2] [--sentences 512] [--batch 32] [--model-dir DIR]
+pooling by hand. Both run with --threads threads (2), alternately, in fresh processes; the best of each
+is compared. On a loaded machine PyTorch's OpenMP threads suffer most; --threads 1 is the steadier check.
+Usage: python3 bench/embed_bench.py [--rounds 2] [--sentences 512] [--batch 32] [--threads 2] [--model-dir DIR]
 """
 import argparse
 import json
@@ -43,9 +44,9 @@ def make_facts(path, n):
             f.write(f"{rng.choice(subjects)} {rng.choice(predicates)} {rng.choice(objects)}.\n")
 
 
-def torch_worker(path, texts_path, batch):
+def torch_worker(path, texts_path, batch, threads):
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     texts = open(texts_path).read().splitlines()
     try:
         from sentence_transformers import SentenceTransformer
@@ -85,23 +86,26 @@ def main():
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--sentences", type=int, default=512)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--texts")
     p.add_argument("--torch-worker", action="store_true")
     a = p.parse_args()
     path = model_dir(a.model_dir)
     if a.torch_worker:
-        return torch_worker(path, a.texts, a.batch)
+        return torch_worker(path, a.texts, a.batch, a.threads)
     texts = "/tmp/explicitlm-bench/facts.txt"
     os.makedirs(os.path.dirname(texts), exist_ok=True)
     make_facts(texts, a.sentences)
     common.build()
-    env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "EXPLICITLM_THREADS": "2"}
+    n = str(a.threads)
+    env = {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "EXPLICITLM_THREADS": n}
     runs = common.alternate(
         [common.BENCH_BIN, "embed", "--model", path, "--texts", texts, "--batch", str(a.batch)],
-        [sys.executable, __file__, "--torch-worker", "--model-dir", path, "--texts", texts, "--batch", str(a.batch)],
+        [sys.executable, __file__, "--torch-worker", "--model-dir", path, "--texts", texts, "--batch", str(a.batch),
+         "--threads", n],
         a.rounds, env)
     o, t = common.best(runs["ours"], "sentences_per_s"), common.best(runs["torch"], "sentences_per_s")
-    print(f"\nall-MiniLM-L6-v2, {a.sentences} short facts, batch {a.batch}, 2 threads, "
+    print(f"\nall-MiniLM-L6-v2, {a.sentences} short facts, batch {a.batch}, {a.threads} threads, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     print(f"sentences/s  ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
 
