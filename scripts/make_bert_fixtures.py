@@ -17,6 +17,9 @@ Writes Tests/EncodersTests/Fixtures/:
   minilm-embeddings.safetensors  `embeddings` [n, 384]: all-MiniLM-L6-v2 on the MiniLM sentences,
                            transformers BertModel + mean pooling over the attention mask + L2
                            normalisation, padded batches of 32, max_seq_length 256
+  wordpiece-canonical.json a hand-made cased WordPiece tokenizer.json whose vocabulary holds NFC and NFD
+                           spellings of the same words as different ids, and the ids `tokenizers` gives
+                           (it compares bytes, not canonical equivalence)
   gelu-golden.safetensors  `x`, `y` = torch.nn.functional.gelu(x) (exact form) in float64, rounded to
                            float32, on [-12, 12] and random points
   backbone-golden.safetensors  the backbone embedder on Tests/Qwen3Tests/Fixtures/tied-mha-f32:
@@ -156,6 +159,21 @@ def pooled(model, tok, texts, max_length):
     return mean, cls, mx, h, mask
 
 
+def canonical_vocabulary():
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", nfc, nfd, "\u00e9", "e\u0301", "##\u00e9",
+                                          "##e\u0301", "c", "##a", "##f", "##e", "##\u0301", "x"])}
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    texts = [nfc, nfd, f"{nfc} {nfd}", "\u00e9", "e\u0301", f"x{nfc}", f"x{nfd}", "cafx", "caf\u00e9\u0301"]
+    with open(os.path.join(ROOT, "wordpiece-canonical.json"), "w", encoding="utf-8") as f:
+        # The tokenizer as a string: a JSON object key would not survive a Swift dictionary.
+        json.dump({"tokenizer_json": tok.to_str(), "texts": texts, "ids": [tok.encode(t).ids for t in texts]},
+                  f, ensure_ascii=True, indent=0)
+
+
 def main():
     rng = random.Random(5)
     os.makedirs(TINY, exist_ok=True)
@@ -163,6 +181,8 @@ def main():
     sentences = minilm_sentences(rng)
     with open(os.path.join(ROOT, "texts.json"), "w", encoding="utf-8") as f:
         json.dump({"golden": texts, "minilm": sentences}, f, ensure_ascii=False, indent=0)
+
+    canonical_vocabulary()
 
     # Tiny tokenizer and model.
     tok = bert_tokenizer(texts + sentences)

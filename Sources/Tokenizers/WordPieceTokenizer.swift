@@ -50,12 +50,22 @@ public struct WordPieceTokenizer: Sendable {
         guard let model = root["model"] as? [String: Any] else { throw WordPieceError("key 'model' is missing") }
         let type = model["type"] as? String ?? "(none)"
         guard type == "WordPiece" else { throw WordPieceError("model.type '\(type)' is not supported (only 'WordPiece')") }
-        guard let vocabObject = model["vocab"] as? [String: Any] else { throw WordPieceError("key 'model.vocab' is missing or not an object") }
+        // The vocabulary is read again with JSONValue, which keeps every key's bytes: a Swift
+        // dictionary from JSONSerialization merges canonically equivalent keys (NFC "é" and NFD "é").
+        let vocabPairs: [(String, JSONValue)]
+        do {
+            guard let pairs = try JSONValue.parse([UInt8](data))["model"]?["vocab"]?.objectValue else {
+                throw WordPieceError("key 'model.vocab' is missing or not an object")
+            }
+            vocabPairs = pairs
+        } catch let error as WordPieceError { throw error } catch {
+            throw WordPieceError("invalid JSON: \(error)")
+        }
         var vocab: [[UInt8]: Int32] = [:]
-        vocab.reserveCapacity(vocabObject.count)
+        vocab.reserveCapacity(vocabPairs.count)
         var maxId = -1
-        for (token, value) in vocabObject {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0 else {
+        for (token, value) in vocabPairs {
+            guard let id = value.intValue, id >= 0, id <= Int(Int32.max) else {
                 throw WordPieceError("model.vocab['\(token)'] is not a non-negative integer id")
             }
             vocab[Array(token.utf8)] = Int32(id)

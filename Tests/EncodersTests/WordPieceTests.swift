@@ -75,3 +75,18 @@ final class WordPieceTests: XCTestCase {
         XCTAssertTrue(thrownMessage { _ = try WordPieceTokenizer(url: missing) }.contains("/nonexistent/tokenizer.json"))
     }
 }
+
+/// A vocabulary with NFC and NFD spellings of the same word as different ids: the reference
+/// compares bytes, so must we (wordpiece-canonical.json, ids from `tokenizers`).
+final class WordPieceCanonicalTests: XCTestCase {
+    func testCanonicallyEquivalentTokensStayDistinct() throws {
+        let url = EncoderFixtures.directory.appendingPathComponent("wordpiece-canonical.json")
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let tokenizer = try WordPieceTokenizer(json: Data((root["tokenizer_json"] as! String).utf8))
+        let texts = root["texts"] as! [String], expected = root["ids"] as! [[NSNumber]]
+        XCTAssertEqual(tokenizer.vocabSize, 16)
+        for (text, ids) in zip(texts, expected) {
+            XCTAssertEqual(tokenizer.encode(text), ids.map { Int32($0.intValue) }, "\(Array(text.unicodeScalars))")
+        }
+    }
+}
