@@ -59,17 +59,17 @@ struct EmbedCommand: ParsableCommand {
     static func readTexts(_ path: String) throws -> [String] {
         let content: String
         do { content = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw EncoderError("\(path): cannot read: \(error.localizedDescription)")
+            throw CLIError("\(path): cannot read: \(error.localizedDescription)")
         }
         var texts: [String] = []
         for (n, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
             let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
             guard let dict = object as? [String: Any] else {
-                throw EncoderError("\(path):\(n + 1): not a JSON object")
+                throw CLIError("\(path):\(n + 1): not a JSON object")
             }
             guard let text = dict["text"] as? String else {
-                throw EncoderError("\(path):\(n + 1): key 'text' is missing or not a string")
+                throw CLIError("\(path):\(n + 1): key 'text' is missing or not a string")
             }
             texts.append(text)
         }
