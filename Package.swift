@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
-        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
     ]
 )
