@@ -13,7 +13,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
-        .library(name: "ExplicitLM", targets: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,10 +23,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // The one JSON reader: ordered keys, literal numbers, line/column errors, depth and duplicate-key rules.
+        .target(name: "JSON", swiftSettings: fastMath),
         // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
-        .target(name: "SafeTensors", dependencies: ["Compute"], swiftSettings: fastMath),
+        .target(name: "SafeTensors", dependencies: ["Compute", "JSON"], swiftSettings: fastMath),
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
-        .target(name: "Tokenizers", swiftSettings: fastMath),
+        .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: fastMath),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
         .target(name: "Qwen3", dependencies: ["Compute", "SafeTensors", "Tokenizers"], swiftSettings: fastMath),
         // BERT-family sentence encoders and the embedder interface.
@@ -36,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [
-                "Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
+                "Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
@@ -44,10 +46,11 @@ let package = Package(
             name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"],
             path: "bench/Sources/ExplicitLMBench", swiftSettings: fastMath),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
-        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
     ]
 )

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-models.sh
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
 swift build -c release --build-tests
-swift test -c release --skip-build
+swift test -c release --skip-build --disable-swift-testing

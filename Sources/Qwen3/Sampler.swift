@@ -7,14 +7,14 @@ public struct Sampler: Sendable {
     public var temperature: Float
     public var topK: Int
     public var topP: Float
-    private var rng: SplitMix64
+    private var rng: SeededGenerator
 
     /// temperature 0 is greedy; topK 0 and topP 1 switch those filters off.
     public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
-        rng = SplitMix64(seed: seed)
+        rng = SeededGenerator(seed: seed)
     }
 
     public mutating func next(_ logits: UnsafePointer<Float>, vocab: Int) -> Int32 {
@@ -34,7 +34,7 @@ public struct Sampler: Sendable {
             probs.removeSubrange(keep...)
             order.removeSubrange(keep...)
         }
-        let r = Float(rng.nextUnit()) * probs.reduce(0, +)
+        let r = Float(rng.unit()) * probs.reduce(0, +)
         var acc: Float = 0
         for (i, p) in probs.enumerated() {
             acc += p

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 
 /// The weights of a Hugging Face model directory: `model.safetensors`, or the shards that
 /// `model.safetensors.index.json` lists (the single file wins when both exist, as in transformers).
@@ -67,11 +68,11 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
             throw SafeTensorsError("\(url.path): cannot read: \(error.localizedDescription)")
         }
         let root: JSONValue
-        do { root = try data.withUnsafeBytes { (b) throws(JSONParseError) in try JSONValue.parse(b) } } catch {
-            throw SafeTensorsError("\(url.path): not valid JSON: \((error as? JSONParseError)?.message ?? "\(error)")")
+        do { root = try data.withUnsafeBytes { try JSONValue.parse($0, options: .strict) } } catch {
+            throw SafeTensorsError("\(url.path): not valid JSON: \(error)")
         }
-        guard case .object(let members) = root else { throw SafeTensorsError("\(url.path): is \(root.typeName), not a JSON object") }
-        guard let mapValue = members.first(where: { $0.key == "weight_map" })?.value else {
+        guard case .object = root else { throw SafeTensorsError("\(url.path): is \(root.typeName), not a JSON object") }
+        guard let mapValue = root["weight_map"] else {
             throw SafeTensorsError("\(url.path): missing key \"weight_map\"")
         }
         guard case .object(let pairs) = mapValue else {

@@ -1,3 +1,5 @@
+import JSON
+
 /// The validated header of a safetensors file: what every tensor is and where its bytes lie.
 ///
 /// Layout: 8 bytes little-endian header length N, N bytes of JSON (an object; may be padded with
@@ -28,7 +30,7 @@ struct SafeTensorsHeader {
         let json = UnsafeRawBufferPointer(rebasing: file[8..<(8 + headerSize)])
         guard json.first == UInt8(ascii: "{") else { throw fail("header does not start with '{' (it must be a JSON object)") }
         let root: JSONValue
-        do { root = try JSONValue.parse(json) } catch { throw fail("header is not valid JSON: \(error.message)") }
+        do { root = try JSONValue.parse(json, options: .strict) } catch { throw fail("header is not valid JSON: \(error)") }
         guard case .object(let members) = root else { throw fail("header is \(root.typeName), not a JSON object") }
 
         let dataSize = file.count - 8 - headerSize

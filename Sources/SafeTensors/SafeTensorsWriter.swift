@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 
 /// Collects tensors and writes them as one safetensors file, laid out as the reference writes them:
 /// `__metadata__` first, tensors ordered by element size (largest first, so each stays aligned) then
@@ -7,29 +8,50 @@ import Foundation
 ///
 /// `add` does not throw; a bad request (duplicate name, byte count not matching the shape) is kept
 /// and reported by `write`, naming the tensor.
+///
+/// F32 tensors are not copied: their buffers are read when the file is written, so a checkpoint of
+/// weights and optimizer moments never exists twice in memory.
 public struct SafeTensorsWriter {
+    private enum Payload {
+        case floats(Tensor)
+        case bytes([UInt8])
+    }
     private struct Item {
         let name: String
         let dtype: SafeTensorsDType
         let shape: [Int]
-        let bytes: [UInt8]
+        let payload: Payload
+        var byteCount: Int {
+            switch payload {
+            case .floats(let t): return 4 * t.count
+            case .bytes(let b): return b.count
+            }
+        }
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            switch payload {
+            case .floats(let t): return body(UnsafeRawBufferPointer(start: t.data, count: 4 * t.count))
+            case .bytes(let b): return b.withUnsafeBytes(body)
+            }
+        }
     }
     private var items: [String: Item] = [:]
     private var problems: [String] = []
 
     public init() {}
 
-    /// Adds a float tensor stored as `dtype`: F32, BF16 (rounded to nearest even as torch does), F16
-    /// or F64.
+    /// Adds a float tensor stored as `dtype`: F32 (read from `tensor` when the file is written, so it
+    /// must not change before), BF16 (rounded to nearest even as torch does), F16 or F64.
     public mutating func add(_ name: String, _ tensor: Tensor, dtype: SafeTensorsDType = .f32) {
+        if dtype == .f32 {
+            insert(Item(name: name, dtype: .f32, shape: tensor.shape, payload: .floats(tensor)))
+            return
+        }
         let n = tensor.count
         var bytes = [UInt8](repeating: 0, count: n * dtype.byteSize)
         let src = tensor.data
         bytes.withUnsafeMutableBytes { out in
             let dst = out.baseAddress!
             switch dtype {
-            case .f32:
-                dst.copyMemory(from: src, byteCount: 4 * n)
             case .bf16:
                 let p = dst.assumingMemoryBound(to: UInt16.self)
                 Parallel.forChunks(n, grain: Conversion.grain) { r in for i in r { p[i] = Conversion.floatToBF16(src[i]).littleEndian } }
@@ -43,7 +65,7 @@ public struct SafeTensorsWriter {
                 problems.append("tensor \"\(name)\": cannot store a float tensor as \(dtype.rawValue)")
             }
         }
-        insert(Item(name: name, dtype: dtype, shape: tensor.shape, bytes: bytes))
+        insert(Item(name: name, dtype: dtype, shape: tensor.shape, payload: .bytes(bytes)))
     }
 
     public mutating func add(_ name: String, int32s: [Int32], shape: [Int]) {
@@ -56,7 +78,7 @@ public struct SafeTensorsWriter {
 
     /// Adds raw little-endian bytes of any dtype.
     public mutating func add(_ name: String, bytes: [UInt8], shape: [Int], dtype: SafeTensorsDType) {
-        insert(Item(name: name, dtype: dtype, shape: shape, bytes: bytes))
+        insert(Item(name: name, dtype: dtype, shape: shape, payload: .bytes(bytes)))
     }
 
     private mutating func insert(_ item: Item) {
@@ -65,8 +87,8 @@ public struct SafeTensorsWriter {
         if items[item.name] != nil { problems.append("\(what) added twice"); return }
         guard item.shape.allSatisfy({ $0 >= 0 }) else { problems.append("\(what): negative dimension in shape \(item.shape)"); return }
         let count = item.shape.reduce(1, *)
-        guard count * item.dtype.byteSize == item.bytes.count else {
-            problems.append("\(what): shape \(item.shape) of \(item.dtype.rawValue) needs \(count * item.dtype.byteSize) bytes, got \(item.bytes.count)")
+        guard count * item.dtype.byteSize == item.byteCount else {
+            problems.append("\(what): shape \(item.shape) of \(item.dtype.rawValue) needs \(count * item.dtype.byteSize) bytes, got \(item.byteCount)")
             return
         }
         items[item.name] = item
@@ -80,13 +102,13 @@ public struct SafeTensorsWriter {
         }
         var parts: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonQuoted($0.key)):\(jsonQuoted($0.value))" }
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(JSONValue.quoted($0.key)):\(JSONValue.quoted($0.value))" }
             parts.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for item in ordered {
-            let end = offset + item.bytes.count
-            parts.append("\(jsonQuoted(item.name)):{\"dtype\":\"\(item.dtype.rawValue)\",\"shape\":[\(item.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            let end = offset + item.byteCount
+            parts.append("\(JSONValue.quoted(item.name)):{\"dtype\":\"\(item.dtype.rawValue)\",\"shape\":[\(item.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
@@ -99,7 +121,7 @@ public struct SafeTensorsWriter {
     /// The complete file contents (for small files and tests; `write` streams instead).
     public func serialized(metadata: [String: String] = [:]) throws -> [UInt8] {
         let (prefix, ordered) = try layout(metadata: metadata)
-        return ordered.reduce(into: prefix) { $0.append(contentsOf: $1.bytes) }
+        return ordered.reduce(into: prefix) { out, item in item.withBytes { out.append(contentsOf: $0) } }
     }
 
     /// Writes the file atomically: to `name.tmp-<pid>` beside it, then renamed over `url`. Tensors
@@ -117,8 +139,10 @@ public struct SafeTensorsWriter {
             unlink(tmp)
             return SafeTensorsError("\(url.path): \(what): \(reason)")
         }
-        var ok = Self.writeAll(fd, prefix)
-        for item in ordered where ok { ok = Self.writeAll(fd, item.bytes) }
+        var ok = prefix.withUnsafeBytes { Self.writeAll(fd, $0) }
+        for item in ordered where ok { ok = item.withBytes { Self.writeAll(fd, $0) } }
+        // The data reaches the disk before the rename makes it the file.
+        if ok { ok = fsync(fd) == 0 }
         if !ok { let e = fail("cannot write \(tmp)"); close(fd); throw e }
         guard close(fd) == 0 else { throw fail("cannot write \(tmp)") }
         // rename(2) replaces the target atomically: readers see the old file or the new one.
@@ -126,15 +150,13 @@ public struct SafeTensorsWriter {
     }
 
     /// write(2) until done (it may write less than asked), retrying on EINTR.
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                done += n
-            }
-            return true
+    private static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < buf.count {
+            let n = Foundation.write(fd, buf.baseAddress! + done, min(buf.count - done, 1 << 30))
+            if n < 0 { if errno == EINTR { continue }; return false }
+            done += n
         }
+        return true
     }
 }

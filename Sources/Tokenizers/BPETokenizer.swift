@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A byte-level BPE tokenizer read from a Hugging Face tokenizer.json (Qwen2/Qwen3 style): added tokens
 /// matched first on the raw text, then NFC, the split regex, the byte-to-unicode mapping and BPE merges.
@@ -40,13 +41,14 @@ public final class BPETokenizer: Sendable {
             throw TokenizerError("\(file.path): cannot read the tokenizer file")
         }
         let json: JSONValue
-        do { json = try JSONValue.parse([UInt8](data)) } catch let e as JSONParseError {
+        // Duplicate keys: the last wins, as in the `tokenizers` library.
+        do { json = try JSONValue.parse([UInt8](data), options: .huggingFace) } catch let e as JSONParseError {
             throw TokenizerError("\(file.path): \(e)")
         }
         let configURL = file.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         var config: JSONValue? = nil
         if let configData = FileManager.default.contents(atPath: configURL.path) {
-            do { config = try JSONValue.parse([UInt8](configData)) } catch let e as JSONParseError {
+            do { config = try JSONValue.parse([UInt8](configData), options: .huggingFace) } catch let e as JSONParseError {
                 throw TokenizerError("\(configURL.path): \(e)")
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One message of a conversation.
 public struct ChatMessage: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A chat format, rendered natively (no Jinja engine).
 public enum ChatTemplate: Sendable {

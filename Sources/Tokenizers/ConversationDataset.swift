@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One training conversation from a JSONL file.
 public struct Conversation: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import JSON
+
 /// Qwen3's Jinja chat template (tokenizer_config.json) as code, statement for statement; the comments
 /// quote the template lines each part reproduces.
 enum Qwen3Renderer {

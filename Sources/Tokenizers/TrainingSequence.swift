@@ -1,3 +1,5 @@
+import JSON
+
 /// A rendered, tokenized conversation with the tokens that carry the LM loss (method.md §6: every
 /// assistant turn, from the token after `<|im_start|>assistant\n` through `<|im_end|>` inclusive).
 public struct TrainingSequence: Sendable, Equatable {

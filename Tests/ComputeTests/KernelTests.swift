@@ -5,9 +5,9 @@ import XCTest
 /// The forward kernels against plain loops in Float64 (their PyTorch parity is covered end to end
 /// by Qwen3Tests). Tolerance 1e-5 relative: float32 accumulation over at most a few hundred terms.
 final class KernelTests: XCTestCase {
-    var rng = SplitMix64(seed: 7)
+    var rng = SeededGenerator(seed: 7)
 
-    func random(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float(rng.nextNormal()) * scale } }
+    func random(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in Float(rng.normal()) * scale } }
 
     func assertClose(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5, _ message: String, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, message, line: line)

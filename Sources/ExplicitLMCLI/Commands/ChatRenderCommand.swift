@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import Tokenizers
 
 /// `explicitlm chat-render`: a conversation in the checkpoint's chat format, printed exactly.
@@ -8,8 +9,7 @@ struct ChatRenderCommand: ParsableCommand {
         commandName: "chat-render",
         abstract: "Render a JSON array of {\"role\", \"content\"} messages with the chat template and print it exactly.")
 
-    @Option(help: "tokenizer.json or its directory; the template comes from tokenizer_config.json beside it.")
-    var tokenizer: String
+    @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(help: "JSON file: an array of {\"role\", \"content\"} objects (optional reasoning_content, tool_calls).")
     var messages: String
@@ -27,7 +27,7 @@ struct ChatRenderCommand: ParsableCommand {
     var chatml = false
 
     func run() throws {
-        let tok = try BPETokenizer(url: URL(fileURLWithPath: tokenizer))
+        let tok = try tokenizerOptions.load()
         let list = try ChatMessage.loadArray(url: URL(fileURLWithPath: messages))
         var toolList: [JSONValue] = []
         if let tools {

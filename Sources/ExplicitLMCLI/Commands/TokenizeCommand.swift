@@ -8,8 +8,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Encode text with a tokenizer.json and print {\"ids\": [...]}.")
 
-    @Option(help: "tokenizer.json, or the directory holding it.")
-    var tokenizer: String
+    @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(help: "The text to encode (exactly as given). Without --text or --file, stdin is read to its end (a trailing newline is part of the text).")
     var text: String?
@@ -22,7 +21,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tok = try BPETokenizer(url: URL(fileURLWithPath: tokenizer))
+        let tok = try tokenizerOptions.load()
         let input: String
         if let text {
             input = text

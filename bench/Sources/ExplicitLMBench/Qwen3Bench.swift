@@ -10,7 +10,7 @@ func benchQwen3(_ options: [String: String]) throws {
     var loaded: Qwen3Model!
     let loadSeconds = try seconds { loaded = try Qwen3Model.load(directory: URL(fileURLWithPath: path)) }
     let model = loaded!
-    var rng = SplitMix64(seed: 1)
+    var rng = SeededGenerator(seed: 1)
     let prompt = (0..<promptTokens).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) }
 
     _ = model.forward(Array(prompt.prefix(16)), cache: KVCache(config: model.config), logits: .last)  // warm-up

@@ -13,7 +13,7 @@ func benchTrainStep(_ options: [String: String]) throws {
     let steps = Int(options["steps"] ?? "2")!
     let model = try Qwen3Model.load(directory: URL(fileURLWithPath: path))
     let c = model.config
-    var rng = SplitMix64(seed: 1)
+    var rng = SeededGenerator(seed: 1)
     var inputs: [[Int32]] = [], targets: [[Int32]] = []
     for _ in 0..<B {
         let seq = (0...T).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }

@@ -5,7 +5,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
     FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n"
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
-        + "       ExplicitLMBench train-step --model DIR [--mode frozen|full] [--batch B] [--tokens T] [--layer L] [--steps N]\n").utf8))
+        + "       ExplicitLMBench train-step --model DIR [--mode frozen|full] [--batch B] [--tokens T] [--layer L] [--steps N]\n"
+        + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
+        + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n").utf8))
     exit(2)
 }
 var options: [String: String] = [:]
@@ -19,6 +21,8 @@ do {
     case "qwen3": try benchQwen3(options)
     case "tokenizer": try benchTokenizer(options)
     case "train-step": try benchTrainStep(options)
+    case "train-full": try benchTrainFull(options)
+    case "embed": try benchEmbed(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
         exit(2)

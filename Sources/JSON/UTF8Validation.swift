@@ -1,7 +1,7 @@
 /// Strict UTF-8 checking (no overlongs, surrogates or code points above U+10FFFF), used before
 /// `String(decoding:)`, which would silently repair bad bytes.
-enum UTF8Validation {
-    static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+public enum UTF8Validation {
+    public static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         let n = b.count
         while i < n {
@@ -27,11 +27,11 @@ enum UTF8Validation {
     }
 
     /// The string for `bytes`, or nil when they are not valid UTF-8.
-    static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    public static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         isValid(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
-    static func string(_ bytes: [UInt8]) -> String? {
+    public static func string(_ bytes: [UInt8]) -> String? {
         bytes.withUnsafeBufferPointer { string($0) }
     }
 }

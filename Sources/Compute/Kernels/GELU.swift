@@ -1,0 +1,67 @@
+import Foundation
+
+/// GELU in its exact form, gelu(x) = x/2 · (1 + erf(x/√2)): BERT's `hidden_act: "gelu"`.
+///
+/// erf is Abramowitz & Stegun 7.1.26, the formula of PyTorch's vectorised CPU kernel:
+/// erf(|x|) = 1 − t·P(t)·exp(−x²), t = 1/(1 + 0.3275911·|x|), within 1.5e-7 of erf. It runs 16 lanes
+/// at a time; libm's erff per element cost a sixth of a MiniLM forward pass.
+public enum GELU {
+    public typealias V = SIMD16<Float>
+
+    /// In place on `count` values.
+    public static func forward(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forChunks(count, grain: 1 << 14) { range in
+            var i = range.lowerBound
+            while i + 16 <= range.upperBound {
+                Vector.store(gelu(Vector.load(x + i)), x + i)
+                i += 16
+            }
+            if i < range.upperBound {
+                var tail = V(repeating: 0)
+                for j in 0..<(range.upperBound - i) { tail[j] = x[i + j] }
+                let y = gelu(tail)
+                for j in 0..<(range.upperBound - i) { x[i + j] = y[j] }
+            }
+        }
+    }
+
+    @inline(__always)
+    public static func gelu(_ x: V) -> V {
+        0.5 * x * (1 + erf(x * 0.707_106_781_186_547_524))
+    }
+
+    @inline(__always)
+    public static func erf(_ x: V) -> V {
+        // |x| by clearing the sign bit (pointwiseMax compiles to a scalar loop).
+        let a = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+        let t = 1 / (0.327_591_1 * a + 1)
+        var p = V(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let e = 1 - p * t * exp(-(a * a))
+        return e.replacing(with: -e, where: x .< 0)
+    }
+
+    /// e^x for x ≤ 0 (Cephes expf: 2^n · polynomial on |r| ≤ ln2/2); underflows to about 1e-38.
+    @inline(__always)
+    static func exp(_ x: V) -> V {
+        let v = x.replacing(with: -87.3, where: x .< -87.3)
+        // n = round(v·log2 e) by the 1.5·2²³ trick, whose low mantissa bits then hold n.
+        let magic = V(repeating: 12_582_912)
+        let shifted = v * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
+        let r = v - n * 0.693_359_375 + n * 2.121_944_400_546_905_8e-4
+        var p = V(repeating: 1.987_569_150_0e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        let poly = p * r * r + r + 1
+        let bits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
+        return poly * scale
+    }
+}

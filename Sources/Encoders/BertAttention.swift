@@ -1,0 +1,56 @@
+import Compute
+import Foundation
+
+/// Bidirectional multi-head self-attention over packed sequences.
+///
+/// The batch is packed: sequence b owns rows offsets[b]..<offsets[b+1] of qkv [N, 3D] (query, key,
+/// value side by side) and of out [N, D]. Each sequence attends only to its own rows, which equals
+/// the reference's padded batch with an additive mask on the padded keys (their weight is exactly 0
+/// there) without computing the padding.
+enum BertAttention {
+    static func forward(
+        _ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, offsets: [Int], heads: Int, headDim d: Int
+    ) {
+        let D = heads * d, stride = 3 * D
+        let scale = 1 / Float(d).squareRoot()
+        let sequences = offsets.count - 1
+        var longest = 0
+        for b in 0..<sequences { longest = max(longest, offsets[b + 1] - offsets[b]) }
+        let maxLength = longest
+        // One work item per (sequence, head); each writes its own [L, d] block of `out`. Short
+        // sequences run items in parallel; long ones one at a time, so that OpenBLAS (which threads
+        // GEMMs above ~2.6e5 multiply-adds) is not entered from several threads at once.
+        let itemsInParallel = maxLength * maxLength * d <= 1 << 18
+        Parallel.forChunks(sequences * heads, grain: itemsInParallel ? 1 : sequences * heads) { range in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, maxLength * maxLength))
+            defer { scores.deallocate() }
+            for item in range {
+                let b = item / heads, h = item % heads
+                let start = offsets[b], L = offsets[b + 1] - start
+                if L == 0 { continue }
+                let q = qkv + start * stride + h * d, k = q + D, v = q + 2 * D
+                // scores [L, L] = scale · q_h k_hᵀ.
+                BLAS.gemm(q, k, scores, m: L, n: L, k: d, transB: true, alpha: scale, lda: stride, ldb: stride, ldc: L)
+                softmaxRows(scores, rows: L, columns: L)
+                // out_h [L, d] = probs · v_h.
+                BLAS.gemm(scores, v, out + start * D + h * d, m: L, n: d, k: L, lda: L, ldb: stride, ldc: D)
+            }
+        }
+    }
+
+    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        for r in 0..<rows {
+            let row = p + r * columns
+            var m = -Float.infinity
+            for s in 0..<columns { m = max(m, row[s]) }
+            var sum: Float = 0
+            for s in 0..<columns {
+                let e = expf(row[s] - m)
+                row[s] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for s in 0..<columns { row[s] *= inv }
+        }
+    }
+}

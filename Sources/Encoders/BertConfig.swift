@@ -1,0 +1,110 @@
+import Foundation
+
+/// The BERT configuration as config.json writes it, with transformers' `BertConfig` defaults for
+/// keys a checkpoint may omit. Variants the forward pass does not implement are refused at load time.
+public struct BertConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int = 30_522
+    public var hiddenSize: Int = 768
+    public var numHiddenLayers: Int = 12
+    public var numAttentionHeads: Int = 12
+    public var intermediateSize: Int = 3072
+    public var hiddenAct: String = "gelu"
+    public var maxPositionEmbeddings: Int = 512
+    public var typeVocabSize: Int = 2
+    public var layerNormEps: Double = 1e-12
+    public var positionEmbeddingType: String = "absolute"
+    public var isDecoder: Bool = false
+    public var modelType: String = "bert"
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size", layerNormEps = "layer_norm_eps"
+        case positionEmbeddingType = "position_embedding_type", isDecoder = "is_decoder", modelType = "model_type"
+        case addCrossAttention = "add_cross_attention"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        modelType = try value(.modelType, modelType)
+        vocabSize = try value(.vocabSize, vocabSize)
+        hiddenSize = try value(.hiddenSize, hiddenSize)
+        numHiddenLayers = try value(.numHiddenLayers, numHiddenLayers)
+        numAttentionHeads = try value(.numAttentionHeads, numAttentionHeads)
+        intermediateSize = try value(.intermediateSize, intermediateSize)
+        hiddenAct = try value(.hiddenAct, hiddenAct)
+        maxPositionEmbeddings = try value(.maxPositionEmbeddings, maxPositionEmbeddings)
+        typeVocabSize = try value(.typeVocabSize, typeVocabSize)
+        layerNormEps = try value(.layerNormEps, layerNormEps)
+        positionEmbeddingType = try value(.positionEmbeddingType, positionEmbeddingType)
+        isDecoder = try value(.isDecoder, isDecoder)
+        if try value(.addCrossAttention, false) { throw EncoderError("add_cross_attention is true: cross-attention is not supported") }
+        try validate()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(modelType, forKey: .modelType)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(hiddenAct, forKey: .hiddenAct)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(typeVocabSize, forKey: .typeVocabSize)
+        try c.encode(layerNormEps, forKey: .layerNormEps)
+        try c.encode(positionEmbeddingType, forKey: .positionEmbeddingType)
+        try c.encode(isDecoder, forKey: .isDecoder)
+    }
+
+    public var headDim: Int { hiddenSize / numAttentionHeads }
+
+    /// Reads config.json, naming the file in every error.
+    public static func load(from url: URL) throws -> BertConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw EncoderError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch let error as EncoderError {
+            throw EncoderError("\(url.path): \(error.message)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw EncoderError("\(url.path): key '\(key)': \(context.debugDescription)")
+        } catch {
+            throw EncoderError("\(url.path): \(error)")
+        }
+    }
+
+    /// Refuses what the forward pass does not implement, and shapes that cannot work.
+    public func validate() throws {
+        if modelType != "bert" { throw EncoderError("model_type '\(modelType)' is not supported (only 'bert')") }
+        if hiddenAct != "gelu" { throw EncoderError("hidden_act '\(hiddenAct)' is not supported (only the exact 'gelu')") }
+        if positionEmbeddingType != "absolute" {
+            throw EncoderError("position_embedding_type '\(positionEmbeddingType)' is not supported (only 'absolute')")
+        }
+        if isDecoder { throw EncoderError("is_decoder is true: only bidirectional encoders are supported") }
+        for (key, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+                         ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
+                         ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where v <= 0 {
+            throw EncoderError("\(key) must be positive, got \(v)")
+        }
+        if hiddenSize % numAttentionHeads != 0 {
+            throw EncoderError("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+        }
+    }
+}
+
+public struct EncoderError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Qwen3
+import Tokenizers
+
+/// Maps texts to L2-normalised vectors of `dimension` floats: the embedder of method.md §3, used
+/// for memory keys, router labels and the `encoder` retriever.
+public protocol SentenceEmbedder: AnyObject {
+    var dimension: Int { get }
+    /// One L2-normalised vector per text, in order.
+    func embed(_ texts: [String]) throws -> [[Float]]
+}
+
+/// The embedder of a model directory (`model.embedder_path`): a BERT-family sentence encoder when
+/// config.json says `bert`, the Qwen3 backbone embedder when it says `qwen3`. The backbone turns
+/// text into ids with `textEncoder` when given, else with the directory's tokenizer.json.
+public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) throws -> SentenceEmbedder {
+    let configURL = path.appendingPathComponent("config.json")
+    guard let object = try SentenceTransformersConfig.readJSON(configURL) as? [String: Any] else {
+        throw EncoderError("\(configURL.path): expected a JSON object")
+    }
+    let modelType = object["model_type"] as? String ?? "(none)"
+    switch modelType {
+    case "bert":
+        return try BertEncoder.load(directory: path)
+    case "qwen3":
+        let model = try Qwen3Model.load(directory: path)
+        if let textEncoder { return BackboneEmbedder(model: model, textEncoder: textEncoder) }
+        let tokenizer = try BPETokenizer(url: path.appendingPathComponent("tokenizer.json"))
+        return BackboneEmbedder(model: model, textEncoder: { tokenizer.encode($0) })
+    default:
+        throw EncoderError("\(configURL.path): model_type '\(modelType)' is not an embedder (expected 'bert' or 'qwen3')")
+    }
+}
+
+/// Scales `v` to unit L2 norm, as torch.nn.functional.normalize (norm clamped at 1e-12).
+func l2Normalize(_ v: inout [Float]) {
+    var sq: Float = 0
+    for x in v { sq += x * x }
+    let inv = 1 / max(sq.squareRoot(), 1e-12)
+    for i in v.indices { v[i] *= inv }
+}

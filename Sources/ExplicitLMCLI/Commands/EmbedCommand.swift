@@ -1,0 +1,95 @@
+import ArgumentParser
+import Compute
+import Encoders
+import Foundation
+import SafeTensors
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed texts with a sentence encoder (L2-normalised vectors).",
+        discussion: "--text prints {\"embedding\": [...]}; --input FILE.jsonl (one {\"text\": ...} object per line, blank "
+            + "lines skipped) with --out FILE.safetensors writes the float32 tensor 'embeddings' [lines, K].")
+
+    @Option(help: "Embedder directory: a BERT-family sentence encoder (Hugging Face / sentence-transformers layout) or a Qwen3 checkpoint with tokenizer.json (mean of final-norm hidden states).")
+    var model: String
+    @Option(help: "One text to embed.") var text: String?
+    @Option(help: "A JSONL file of {\"text\": ...} lines to embed.") var input: String?
+    @Option(help: "Output safetensors file for --input.") var out: String?
+    @Option(help: "Texts per forward pass.") var batchSize = 32
+
+    func validate() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--model \(model): no such directory")
+        }
+        guard (text == nil) != (input == nil) else { throw ValidationError("give exactly one of --text and --input") }
+        if input != nil && out == nil { throw ValidationError("--input needs --out FILE.safetensors") }
+        if text != nil && out != nil { throw ValidationError("--out goes with --input, not --text") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() throws {
+        let embedder = try makeEmbedder(path: URL(fileURLWithPath: model))
+        if let text {
+            let vector = try embedder.embed([text])[0]
+            print("{\"embedding\": [\(vector.map { "\($0)" }.joined(separator: ", "))]}")
+            return
+        }
+        let texts = try Self.readTexts(input!)
+        let K = embedder.dimension
+        let embeddings = Tensor(zeros: [texts.count, K])
+        var progress = ProgressBar(total: texts.count)
+        var start = 0
+        while start < texts.count {
+            let end = min(texts.count, start + batchSize)
+            for (i, v) in try embedder.embed(Array(texts[start..<end])).enumerated() {
+                v.withUnsafeBufferPointer { embeddings.row(start + i).update(from: $0.baseAddress!, count: K) }
+            }
+            start = end
+            progress.update(done: end)
+        }
+        progress.finish()
+        var writer = SafeTensorsWriter()
+        writer.add("embeddings", embeddings)
+        try writer.write(to: URL(fileURLWithPath: out!))
+    }
+
+    /// The "text" of every non-blank line; errors name the file and line.
+    static func readTexts(_ path: String) throws -> [String] {
+        let content: String
+        do { content = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CLIError("\(path): cannot read: \(error.localizedDescription)")
+        }
+        var texts: [String] = []
+        for (n, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
+            guard let dict = object as? [String: Any] else {
+                throw CLIError("\(path):\(n + 1): not a JSON object")
+            }
+            guard let text = dict["text"] as? String else {
+                throw CLIError("\(path):\(n + 1): key 'text' is missing or not a string")
+            }
+            texts.append(text)
+        }
+        return texts
+    }
+}
+
+/// A one-line progress bar on standard error.
+struct ProgressBar {
+    let total: Int
+    let start = DispatchTime.now().uptimeNanoseconds
+
+    mutating func update(done: Int) {
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let rate = seconds > 0 ? Double(done) / seconds : 0
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) texts, \(String(format: "%.1f", rate))/s".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The pretraining corpus: each `{"text": ...}` line of a JSONL file tokenised without special
+/// tokens, `<|endoftext|>` appended, truncated to `maxSeqLen` tokens.
+public struct PretrainData: Sendable {
+    /// Token sequences in file order.
+    public let sequences: [[Int32]]
+    /// The id that ends every sequence and pads batches.
+    public let padId: Int32
+
+    public init(sequences: [[Int32]], padId: Int32) {
+        self.sequences = sequences
+        self.padId = padId
+    }
+
+    /// Reads the JSONL file. Blank lines are skipped; any other line must be an object with a string
+    /// "text", else the error names file:line.
+    public static func load(
+        jsonl url: URL, maxSeqLen: Int, eosId: Int32, tokenize: (String) throws -> [Int32]
+    ) throws -> PretrainData {
+        let content: String
+        do { content = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ConfigError("\(url.path): cannot read as UTF-8 text: \(error.localizedDescription)")
+        }
+        var sequences: [[Int32]] = []
+        var lineNumber = 0
+        for line in content.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0.isWhitespace }) { continue }
+            let object: Any
+            do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
+                throw ConfigError("\(url.path):\(lineNumber): not valid JSON")
+            }
+            guard let dict = object as? [String: Any] else { throw ConfigError("\(url.path):\(lineNumber): expected a JSON object {\"text\": ...}") }
+            guard let text = dict["text"] as? String else { throw ConfigError("\(url.path):\(lineNumber): missing string field \"text\"") }
+            let ids: [Int32]
+            do { ids = try tokenize(text) } catch { throw ConfigError("\(url.path):\(lineNumber): cannot tokenize: \(error)") }
+            sequences.append(Array((ids + [eosId]).prefix(maxSeqLen)))
+        }
+        if sequences.isEmpty { throw ConfigError("\(url.path): no {\"text\": ...} lines") }
+        return PretrainData(sequences: sequences, padId: eosId)
+    }
+
+    /// One micro batch: rows right-padded to the longest, targets shifted by one with −100 at the
+    /// last real position and on every pad; `realTokens` counts the tokens that are not pads.
+    public func batch(_ indices: ArraySlice<Int>) -> (inputs: [[Int32]], targets: [[Int32]], realTokens: Int) {
+        let length = indices.map { sequences[$0].count }.max() ?? 0
+        var inputs: [[Int32]] = [], targets: [[Int32]] = []
+        var tokens = 0
+        for i in indices {
+            let s = sequences[i]
+            inputs.append(s + Array(repeating: padId, count: length - s.count))
+            var t = Array(s.dropFirst()) + [ignoreIndex]
+            t += Array(repeating: ignoreIndex, count: length - s.count)
+            targets.append(t)
+            tokens += s.count
+        }
+        return (inputs, targets, tokens)
+    }
+}

@@ -1,0 +1,56 @@
+import Compute
+import Foundation
+import Qwen3
+
+/// Text to token ids without special tokens, and the id appended to every sequence (and used as
+/// padding): `<|endoftext|>` for Qwen3.
+public struct PretrainTokenizer {
+    public let tokenize: (String) throws -> [Int32]
+    public let endOfText: Int32
+    public init(endOfText: Int32, tokenize: @escaping (String) throws -> [Int32]) {
+        self.tokenize = tokenize
+        self.endOfText = endOfText
+    }
+}
+
+/// `explicitlm pretrain` as a library call: builds or loads the model, reads the corpus, trains,
+/// and optionally exports the result as a Hugging Face checkpoint.
+public enum PretrainRun {
+    @discardableResult
+    public static func run(
+        _ config: PretrainConfig, tokenizer: PretrainTokenizer, saveModel: URL? = nil,
+        progress: ((String) -> Void)? = nil
+    ) throws -> (model: Qwen3Model, metrics: [StepMetrics]) {
+        try config.validate()
+        let model = try makeModel(config)
+        let datasetURL = URL(fileURLWithPath: config.datasetPath!)
+        let data = try PretrainData.load(jsonl: datasetURL, maxSeqLen: config.maxSeqLen,
+                                         eosId: tokenizer.endOfText, tokenize: tokenizer.tokenize)
+        let vocab = model.config.vocabSize
+        for (i, s) in data.sequences.enumerated() {
+            if let bad = s.first(where: { $0 < 0 || Int($0) >= vocab }) {
+                throw ConfigError("\(datasetPath(config)): sample \(i + 1) has token id \(bad), outside the model's vocabulary of \(vocab)")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let modelConfig = String(decoding: try encoder.encode(model.config), as: UTF8.self)
+        let trainer = Pretrainer(config: config, model: Qwen3FullTraining(model: model), data: data, modelConfig: modelConfig)
+        trainer.progress = progress
+        let metrics = try trainer.run()
+        if let saveModel { try Qwen3Export.save(model, to: saveModel) }
+        return (model, metrics)
+    }
+
+    /// model.qwen3_model_path: the checkpoint's weights; model.config_path: a fresh initialisation
+    /// seeded by training.seed. (On resume the checkpoint's weights then replace either.)
+    public static func makeModel(_ config: PretrainConfig) throws -> Qwen3Model {
+        if let path = config.qwen3ModelPath { return try Qwen3Model.load(directory: URL(fileURLWithPath: path)) }
+        let url = URL(fileURLWithPath: config.configPath!)
+        let qwen = try Qwen3Config.load(from: url)
+        return try Qwen3Initializer.model(config: qwen, initializerRange: try Qwen3Initializer.initializerRange(configJSON: url),
+                                          seed: config.seed)
+    }
+
+    private static func datasetPath(_ c: PretrainConfig) -> String { c.datasetPath ?? "" }
+}
