@@ -1,33 +1,13 @@
 import Encoders
 import Foundation
 import SafeTensors
+import TestSupport
 import XCTest
 
 /// `explicitlm embed` run as a process on the tiny model: its vectors equal the library's, and bad
 /// input fails with a message naming the file and line.
 final class EmbedCommandTests: XCTestCase {
-    /// The explicitlm binary built beside this test bundle.
-    func binary() throws -> URL {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir, dir.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("explicitlm")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw XCTSkip("the explicitlm binary is not beside the test bundle in \(dir.path) (build with --build-tests)")
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> CommandLineRunner.Result { try CommandLineRunner.run(arguments) }
 
     func testTextPrintsTheEmbedding() throws {
         let result = try run(["embed", "--model", EncoderFixtures.tinyBert.path, "--text", "Paris is the capital of France."])

@@ -1,0 +1,70 @@
+import Compute
+import Foundation
+import Qwen3
+import SafeTensors
+import TestSupport
+import XCTest
+
+/// `explicitlm logits`, `generate` and `inspect-model` run as a user runs them, on the committed
+/// tiny checkpoints: the numbers equal transformers' goldens, and bad input exits non-zero with a
+/// message naming what is wrong.
+final class Qwen3CommandTests: XCTestCase {
+    let variant = "untied-gqa-bf16"
+    var model: String { Fixtures.directory(variant).path }
+
+    func testLogitsWritesEveryPositionWithinTolerance() throws {
+        let golden = try Fixtures.golden(variant)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("logits-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let ids = golden.inputIds.map(String.init).joined(separator: ",")
+        let result = try CommandLineRunner.run(["logits", "--model", model, "--ids", ids, "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let logits = try SafeTensorsFile(url: out).tensor("logits")
+        XCTAssertEqual(logits.shape, golden.logits.shape)
+        let (worst, _) = maxAbsDifference(logits.data, golden.logits.data, count: logits.count)
+        XCTAssertLessThanOrEqual(worst, 1e-4)
+    }
+
+    func testGeneratePrintsTheGreedyIdsOfTransformers() throws {
+        let golden = try Fixtures.golden(variant)
+        let prompt = golden.prompt.map(String.init).joined(separator: ",")
+        let result = try CommandLineRunner.run(["generate", "--model", model, "--ids", prompt, "--max-new-tokens", "32", "--print-ids"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, golden.generated.map(String.init).joined(separator: " ") + "\n")
+    }
+
+    func testSampledGenerationRepeatsWithItsSeed() throws {
+        let args = ["generate", "--model", model, "--ids", "11,42,77", "--max-new-tokens", "12",
+                    "--temperature", "1.3", "--top-k", "40", "--top-p", "0.9", "--print-ids"]
+        let a = try CommandLineRunner.run(args + ["--seed", "5"]), b = try CommandLineRunner.run(args + ["--seed", "5"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout)
+        XCTAssertEqual(a.stdout.split(separator: " ").count, 12)
+    }
+
+    func testInspectModelDescribesTheCheckpoint() throws {
+        let result = try CommandLineRunner.run(["inspect-model", "--model", model])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let config = try Qwen3Config.load(from: Fixtures.directory(variant).appendingPathComponent("config.json"))
+        XCTAssertTrue(result.stdout.contains("parameters: \(config.parameterCount)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("weight dtype: BF16"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("\"head_dim\" : 24"), result.stdout)
+    }
+
+    func testBadInputExitsNonZeroNamingTheProblem() throws {
+        let cases: [([String], String)] = [
+            (["logits", "--model", model, "--ids", "1,x", "--out", "/tmp/never.safetensors"], "'x' is not a token id"),
+            (["generate", "--model", model, "--ids", "1,9999", "--print-ids"], "token id 9999 is outside the vocabulary of 288"),
+            (["generate", "--model", "/nonexistent/model", "--ids", "1"], "/nonexistent/model"),
+            (["generate", "--model", model, "--ids", "1", "--top-p", "0"], "--top-p"),
+            (["generate", "--model", model], "exactly one of --ids and --prompt"),
+            (["inspect-model", "--model", Fixtures.directory(variant).deletingLastPathComponent().path], "config.json"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try CommandLineRunner.run(arguments)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never.safetensors"))
+    }
+}
