@@ -68,20 +68,7 @@ public struct BertConfig: Codable, Sendable, Equatable {
 
     /// Reads config.json, naming the file in every error.
     public static func load(from url: URL) throws -> BertConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EncoderError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        do {
-            return try JSONDecoder().decode(BertConfig.self, from: data)
-        } catch let error as EncoderError {
-            throw EncoderError("\(url.path): \(error.message)")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw EncoderError("\(url.path): key '\(key)': \(context.debugDescription)")
-        } catch {
-            throw EncoderError("\(url.path): \(error)")
-        }
+        try decodeJSONFile(BertConfig.self, at: url)
     }
 
     /// Refuses what the forward pass does not implement, and shapes that cannot work.

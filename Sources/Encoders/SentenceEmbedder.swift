@@ -15,10 +15,7 @@ public protocol SentenceEmbedder: AnyObject {
 /// text into ids with `textEncoder` when given, else with the directory's tokenizer.json.
 public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) throws -> SentenceEmbedder {
     let configURL = path.appendingPathComponent("config.json")
-    guard let object = try SentenceTransformersConfig.readJSON(configURL) as? [String: Any] else {
-        throw EncoderError("\(configURL.path): expected a JSON object")
-    }
-    let modelType = object["model_type"] as? String ?? "(none)"
+    let modelType = try decodeJSONFile(ModelTypeFile.self, at: configURL).modelType ?? "(none)"
     switch modelType {
     case "bert":
         return try BertEncoder.load(directory: path)
@@ -30,6 +27,12 @@ public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) t
     default:
         throw EncoderError("\(configURL.path): model_type '\(modelType)' is not an embedder (expected 'bert' or 'qwen3')")
     }
+}
+
+/// The one key of config.json that chooses the embedder.
+private struct ModelTypeFile: Decodable {
+    var modelType: String?
+    enum CodingKeys: String, CodingKey { case modelType = "model_type" }
 }
 
 /// Scales `v` to unit L2 norm, as torch.nn.functional.normalize (norm clamped at 1e-12).

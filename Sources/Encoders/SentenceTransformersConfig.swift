@@ -30,18 +30,15 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         var config = SentenceTransformersConfig()
         let modulesURL = directory.appendingPathComponent("modules.json")
         if FileManager.default.fileExists(atPath: modulesURL.path) {
-            guard let modules = try readJSON(modulesURL) as? [[String: Any]] else {
-                throw EncoderError("\(modulesURL.path): expected a list of modules")
-            }
+            let modules = try decodeJSONFile([SentenceTransformersModule].self, at: modulesURL)
             var sawPooling = false
             for (i, module) in modules.enumerated() {
-                let type = module["type"] as? String ?? "(none)"
-                let path = module["path"] as? String ?? ""
+                let type = module.type ?? "(none)"
                 switch type.split(separator: ".").last.map(String.init) ?? type {
                 case "Transformer":
                     if i != 0 { throw EncoderError("\(modulesURL.path): module \(i): the Transformer must come first") }
                 case "Pooling":
-                    config.pooling = try loadPooling(directory.appendingPathComponent(path).appendingPathComponent("config.json"))
+                    config.pooling = try loadPooling(directory.appendingPathComponent(module.path ?? "").appendingPathComponent("config.json"))
                     sawPooling = true
                 case "Normalize":
                     config.normalize = true
@@ -53,19 +50,13 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         }
         let bertURL = directory.appendingPathComponent("sentence_bert_config.json")
         if FileManager.default.fileExists(atPath: bertURL.path) {
-            guard let object = try readJSON(bertURL) as? [String: Any] else { throw EncoderError("\(bertURL.path): expected an object") }
-            if let value = object["max_seq_length"], !(value is NSNull) {
-                guard let n = (value as? NSNumber)?.intValue, n > 0 else {
-                    throw EncoderError("\(bertURL.path): key 'max_seq_length' is not a positive integer")
-                }
-                config.maxSeqLength = n
-            }
-            config.doLowerCase = object["do_lower_case"] as? Bool ?? false
+            let file = try decodeJSONFile(SentenceBertConfigFile.self, at: bertURL)
+            config.maxSeqLength = file.maxSeqLength
+            config.doLowerCase = file.doLowerCase
         }
         let tokenizerURL = directory.appendingPathComponent("tokenizer_config.json")
         if FileManager.default.fileExists(atPath: tokenizerURL.path),
-           let object = try readJSON(tokenizerURL) as? [String: Any],
-           let limit = (object["model_max_length"] as? NSNumber)?.doubleValue, limit >= 1, limit < 1e9 {
+           let limit = try decodeJSONFile(TokenizerLengthLimitFile.self, at: tokenizerURL).modelMaxLength, limit >= 1, limit < 1e9 {
             config.tokenizerMaxLength = Int(limit)
         }
         return config
@@ -73,37 +64,10 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
 
     /// Exactly one of CLS, mean and max pooling; the other modes are refused.
     static func loadPooling(_ url: URL) throws -> Pooling {
-        guard let object = try readJSON(url) as? [String: Any] else { throw EncoderError("\(url.path): expected an object") }
-        var modes: [Pooling] = []
-        for (key, value) in object where key.hasPrefix("pooling_mode") && (value as? Bool) == true {
-            switch key {
-            case "pooling_mode_mean_tokens": modes.append(.mean)
-            case "pooling_mode_cls_token": modes.append(.cls)
-            case "pooling_mode_max_tokens": modes.append(.max)
-            default: throw EncoderError("\(url.path): '\(key)' is not supported (mean, CLS or max pooling)")
-            }
-        }
-        if let mode = object["pooling_mode"] as? String {
-            switch mode {
-            case "mean": modes.append(.mean)
-            case "cls": modes.append(.cls)
-            case "max": modes.append(.max)
-            default: throw EncoderError("\(url.path): pooling_mode '\(mode)' is not supported (mean, cls or max)")
-            }
-        }
+        let modes = try decodeJSONFile(PoolingModesFile.self, at: url).modes
         guard Set(modes).count == 1 else {
             throw EncoderError("\(url.path): expected exactly one pooling mode, found \(modes.isEmpty ? "none" : modes.map(\.rawValue).joined(separator: ", "))")
         }
         return modes[0]
-    }
-
-    static func readJSON(_ url: URL) throws -> Any {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw EncoderError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        do { return try JSONSerialization.jsonObject(with: data) } catch {
-            throw EncoderError("\(url.path): invalid JSON: \(error.localizedDescription)")
-        }
     }
 }

@@ -37,31 +37,28 @@ public struct WordPieceTokenizer: Sendable {
         }
     }
 
+    /// Parses tokenizer.json's bytes (once, in place) and builds the tokenizer.
     public init(json data: Data) throws {
-        let root: [String: Any]
+        let root: JSONValue
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw WordPieceError("the top level is not a JSON object")
-            }
-            root = object
-        } catch let error as WordPieceError { throw error } catch {
-            throw WordPieceError("invalid JSON: \(error.localizedDescription)")
-        }
-
-        guard let model = root["model"] as? [String: Any] else { throw WordPieceError("key 'model' is missing") }
-        let type = model["type"] as? String ?? "(none)"
-        guard type == "WordPiece" else { throw WordPieceError("model.type '\(type)' is not supported (only 'WordPiece')") }
-        // The vocabulary is read again with JSONValue, which keeps every key's bytes: a Swift
-        // dictionary from JSONSerialization merges canonically equivalent keys (NFC "é" and NFD "é").
-        let vocabPairs: [(String, JSONValue)]
-        do {
-            guard let pairs = try JSONValue.parse([UInt8](data))["model"]?["vocab"]?.objectValue else {
-                throw WordPieceError("key 'model.vocab' is missing or not an object")
-            }
-            vocabPairs = pairs
-        } catch let error as WordPieceError { throw error } catch {
+            // Duplicate keys: the last wins, as in the `tokenizers` library.
+            root = try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in try JSONValue.parse(bytes, options: .huggingFace) }
+        } catch let error as JSONParseError {
             throw WordPieceError("invalid JSON: \(error)")
         }
+        try self.init(json: root)
+    }
+
+    /// Builds the tokenizer from parsed tokenizer.json contents.
+    public init(json root: JSONValue) throws {
+        guard root.objectValue != nil else { throw WordPieceError("the top level is not a JSON object") }
+        let top = JSONMembers(root, path: "")
+        guard let model = try top.object("model") else { throw WordPieceError("key 'model' is missing") }
+        let type = try model.string("type") ?? "(none)"
+        guard type == "WordPiece" else { throw WordPieceError("model.type '\(type)' is not supported (only 'WordPiece')") }
+        // JSONValue keeps every key's bytes (a Swift dictionary would merge canonically equivalent
+        // keys such as NFC "é" and NFD "é", which the reference keeps apart).
+        guard let vocabPairs = model["vocab"]?.objectValue else { throw WordPieceError("key 'model.vocab' is missing or not an object") }
         var vocab: [[UInt8]: Int32] = [:]
         vocab.reserveCapacity(vocabPairs.count)
         var maxId = -1
@@ -74,40 +71,38 @@ public struct WordPieceTokenizer: Sendable {
         }
         self.vocab = vocab
         vocabSize = maxId + 1
-        let unk = model["unk_token"] as? String ?? "[UNK]"
+        let unk = try model.string("unk_token") ?? "[UNK]"
         guard let unkId = vocab[Array(unk.utf8)] else { throw WordPieceError("model.unk_token '\(unk)' is not in model.vocab") }
         self.unkId = unkId
-        continuingSubwordPrefix = Array((model["continuing_subword_prefix"] as? String ?? "##").utf8)
-        maxInputCharsPerWord = (model["max_input_chars_per_word"] as? NSNumber)?.intValue ?? 100
+        continuingSubwordPrefix = Array((try model.string("continuing_subword_prefix") ?? "##").utf8)
+        maxInputCharsPerWord = try model.count("max_input_chars_per_word") ?? 100
 
-        normalizer = try Self.parseNormalizer(root["normalizer"])
-        if let pre = root["pre_tokenizer"] as? [String: Any] {
-            let preType = pre["type"] as? String ?? "(none)"
+        normalizer = try Self.parseNormalizer(try top.object("normalizer"))
+        if let pre = try top.object("pre_tokenizer") {
+            let preType = try pre.string("type") ?? "(none)"
             guard preType == "BertPreTokenizer" else {
                 throw WordPieceError("pre_tokenizer.type '\(preType)' is not supported (only 'BertPreTokenizer')")
             }
-        } else if !(root["pre_tokenizer"] is NSNull) && root["pre_tokenizer"] != nil {
-            throw WordPieceError("pre_tokenizer is not an object")
         }
-        (prefixIds, suffixIds) = try Self.parsePostProcessor(root["post_processor"], vocab: vocab)
+        (prefixIds, suffixIds) = try Self.parsePostProcessor(try top.object("post_processor"), vocab: vocab)
 
         var added: [AddedToken] = []
-        for (i, entry) in (root["added_tokens"] as? [[String: Any]] ?? []).enumerated() {
-            guard let content = entry["content"] as? String, let id = (entry["id"] as? NSNumber)?.intValue else {
+        for (i, item) in (try top.array("added_tokens") ?? []).enumerated() {
+            let entry = JSONMembers(item, path: "added_tokens[\(i)]")
+            guard item.objectValue != nil, let content = try entry.string("content"), let id = try entry.id("id") else {
                 throw WordPieceError("added_tokens[\(i)] lacks 'content' or 'id'")
             }
-            if entry["single_word"] as? Bool == true {
+            if try entry.bool("single_word") == true {
                 throw WordPieceError("added_tokens[\(i)] '\(content)': single_word is not supported")
             }
-            added.append(AddedToken(content: Array(content.unicodeScalars), id: Int32(id),
-                                    normalized: entry["normalized"] as? Bool ?? !(entry["special"] as? Bool ?? false)))
+            let normalized = try entry.bool("normalized") ?? !(try entry.bool("special") ?? false)
+            added.append(AddedToken(content: Array(content.unicodeScalars), id: id, normalized: normalized))
         }
         // Longest first, so that the first match at a position is the leftmost-longest one.
         addedTokens = added.filter { !$0.content.isEmpty }.sorted { $0.content.count > $1.content.count }
 
-        let padding = root["padding"] as? [String: Any]
-        padId = (padding?["pad_id"] as? NSNumber).map { Int32($0.intValue) } ?? vocab[Array("[PAD]".utf8)] ?? 0
-        truncationMaxLength = ((root["truncation"] as? [String: Any])?["max_length"] as? NSNumber)?.intValue
+        padId = try top.object("padding")?.id("pad_id") ?? vocab[Array("[PAD]".utf8)] ?? 0
+        truncationMaxLength = try top.object("truncation")?.count("max_length")
     }
 
     /// The ids of `text` with [CLS]/[SEP], truncated so that at most `maxLength` ids come out
@@ -193,42 +188,48 @@ public struct WordPieceTokenizer: Sendable {
         ids.append(contentsOf: pieces)
     }
 
-    static func parseNormalizer(_ value: Any?) throws -> BertNormalizer {
-        guard let n = value as? [String: Any] else {
-            if value == nil || value is NSNull { return BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false) }
-            throw WordPieceError("normalizer is not an object")
-        }
-        let type = n["type"] as? String ?? "(none)"
+    /// BertNormalizer; none (absent or null) changes nothing.
+    static func parseNormalizer(_ n: JSONMembers?) throws -> BertNormalizer {
+        guard let n else { return BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false) }
+        let type = try n.string("type") ?? "(none)"
         guard type == "BertNormalizer" else { throw WordPieceError("normalizer.type '\(type)' is not supported (only 'BertNormalizer')") }
         return BertNormalizer(
-            cleanText: n["clean_text"] as? Bool ?? true, handleChineseChars: n["handle_chinese_chars"] as? Bool ?? true,
-            stripAccents: n["strip_accents"] as? Bool, lowercase: n["lowercase"] as? Bool ?? true)
+            cleanText: try n.bool("clean_text") ?? true, handleChineseChars: try n.bool("handle_chinese_chars") ?? true,
+            stripAccents: try n.bool("strip_accents"), lowercase: try n.bool("lowercase") ?? true)
     }
 
     /// TemplateProcessing (single-sequence template) or BertProcessing; none adds nothing.
-    static func parsePostProcessor(_ value: Any?, vocab: [[UInt8]: Int32]) throws -> ([Int32], [Int32]) {
-        guard let p = value as? [String: Any] else { return ([], []) }
-        let type = p["type"] as? String ?? "(none)"
+    static func parsePostProcessor(_ p: JSONMembers?, vocab: [[UInt8]: Int32]) throws -> ([Int32], [Int32]) {
+        guard let p else { return ([], []) }
+        let type = try p.string("type") ?? "(none)"
         func lookup(_ token: String, _ key: String) throws -> Int32 {
             guard let id = vocab[Array(token.utf8)] else { throw WordPieceError("post_processor.\(key): token '\(token)' is not in the vocabulary") }
             return id
         }
         switch type {
         case "BertProcessing":
-            guard let cls = (p["cls"] as? [Any])?.first as? String, let sep = (p["sep"] as? [Any])?.first as? String else {
+            guard let cls = p["cls"]?.arrayValue?.first?.stringValue, let sep = p["sep"]?.arrayValue?.first?.stringValue else {
                 throw WordPieceError("post_processor (BertProcessing) lacks 'cls' or 'sep'")
             }
             return ([try lookup(cls, "cls")], [try lookup(sep, "sep")])
         case "TemplateProcessing":
-            guard let single = p["single"] as? [[String: Any]] else { throw WordPieceError("post_processor.single is missing") }
-            let specials = p["special_tokens"] as? [String: [String: Any]] ?? [:]
+            guard let single = p["single"]?.arrayValue else { throw WordPieceError("post_processor.single is missing") }
+            let specials = try p.object("special_tokens")
             var before: [Int32] = [], after: [Int32] = [], seenSequence = false
             for item in single {
                 if item["Sequence"] != nil { seenSequence = true; continue }
-                guard let special = item["SpecialToken"] as? [String: Any], let name = special["id"] as? String else {
+                guard let name = item["SpecialToken"]?["id"]?.stringValue else {
                     throw WordPieceError("post_processor.single has an item that is neither SpecialToken nor Sequence")
                 }
-                var ids = (specials[name]?["ids"] as? [NSNumber])?.map { Int32($0.intValue) } ?? []
+                var ids: [Int32] = []
+                if let special = try specials?.object(name) {
+                    for (i, value) in (try special.array("ids") ?? []).enumerated() {
+                        guard let id = value.nonNegativeInt, id <= Int(Int32.max) else {
+                            throw WordPieceError("post_processor.special_tokens['\(name)'].ids[\(i)] is not a non-negative integer id")
+                        }
+                        ids.append(Int32(id))
+                    }
+                }
                 if ids.isEmpty { ids = [try lookup(name, "single")] }
                 if seenSequence { after += ids } else { before += ids }
             }

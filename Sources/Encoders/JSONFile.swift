@@ -1,0 +1,43 @@
+import Foundation
+
+/// Decodes a JSON configuration file into a `Decodable` type. Every error names the file; a wrong or
+/// missing value also names its key ("key 'a.b[2]': …").
+func decodeJSONFile<T: Decodable>(_ type: T.Type, at url: URL) throws -> T {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+        throw EncoderError("\(url.path): cannot read: \(error.localizedDescription)")
+    }
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch let error as EncoderError {
+        throw EncoderError("\(url.path): \(error.message)")
+    } catch let error as DecodingError {
+        throw EncoderError("\(url.path): \(describe(error))")
+    }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    switch error {
+    case let .keyNotFound(key, context):
+        return "key '\(keyPath(context.codingPath + [key]))' is missing"
+    case let .typeMismatch(_, context), let .valueNotFound(_, context):
+        return context.codingPath.isEmpty ? context.debugDescription
+            : "key '\(keyPath(context.codingPath))': \(context.debugDescription)"
+    case let .dataCorrupted(context):
+        if context.codingPath.isEmpty {
+            return "invalid JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
+        }
+        return "key '\(keyPath(context.codingPath))': \(context.debugDescription)"
+    @unknown default:
+        return "\(error)"
+    }
+}
+
+/// "a.b[2].c" from a coding path (array positions have an intValue).
+private func keyPath(_ path: [CodingKey]) -> String {
+    var text = ""
+    for key in path {
+        if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return text
+}
