@@ -78,25 +78,9 @@ final class BPETokenizerTests: XCTestCase {
         }
     }
 
-    /// Loading the 11 MB tokenizer.json takes under a second (release build). Loading is single-threaded,
-    /// so the thread's CPU time is asserted: wall time also counts waiting for a core on a busy machine.
-    func testLoadTime() throws {
-        _ = try TestData.qwen3()
-        func cpuSeconds() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-        }
-        let start = Date(), startCPU = cpuSeconds()
-        let tok = try BPETokenizer(url: TestData.qwen3Dir.appendingPathComponent("tokenizer.json"))
-        let cpu = cpuSeconds() - startCPU, wall = Date().timeIntervalSince(start)
-        XCTAssertEqual(tok.vocabularySize, 151669)
-        XCTAssertLessThan(cpu, 1.0, "loading took \(cpu) s of CPU time (\(wall) s wall)")
-        print("tokenizer.json loaded in \(cpu) s CPU, \(wall) s wall")
-    }
-
     func testSpecialIdsAndSkipping() throws {
         let tok = try TestData.qwen3()
+        XCTAssertEqual(tok.vocabularySize, 151669)  // 151,643 BPE tokens and 26 added tokens
         XCTAssertEqual(tok.eosTokenId, 151645)  // <|im_end|>
         XCTAssertEqual(tok.padTokenId, 151643)  // <|endoftext|>
         XCTAssertEqual(tok.id(of: "<think>"), 151667)
