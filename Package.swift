@@ -34,7 +34,7 @@ let package = Package(
         // BERT-family sentence encoders and the embedder interface.
         .target(name: "Encoders", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
-        .target(name: "Training", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        .target(name: "Training", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [

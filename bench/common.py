@@ -2,6 +2,7 @@
 processes, on the same work, and report both and their ratio."""
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -36,3 +37,46 @@ def alternate(ours_cmd, torch_cmd, rounds, env=None):
 def best(runs, key, higher=True):
     values = [r[key] for r in runs]
     return max(values) if higher else min(values)
+
+
+def thread_env(threads):
+    """The environment that gives OpenBLAS, OpenMP (PyTorch) and ours the same number of threads."""
+    n = str(threads)
+    return {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "EXPLICITLM_THREADS": n}
+
+
+def coretype():
+    """OpenBLAS picks its kernels by CPU; an override changes the numbers, so every report names it."""
+    return f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}"
+
+
+def make_random_qwen3(path, shape):
+    """A random float32 Qwen3 of `shape` (Qwen3Config keywords), torch seed 0, saved once into `path`
+    as one model.safetensors; an existing one is kept."""
+    if os.path.exists(os.path.join(path, "model.safetensors")):
+        return
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+    torch.manual_seed(0)
+    model = Qwen3ForCausalLM(Qwen3Config(**shape)).to(torch.float32)
+    model.save_pretrained(path, max_shard_size="20GB")
+
+
+def peak_rss_bytes():
+    """This process's peak resident memory; ru_maxrss is in KiB on Linux."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def report(runs, key, label, width=28, higher=True, digits=1):
+    """Prints the best of ours and of torch for `key` and the ratio, > 1 when ours is better."""
+    o, t = best(runs["ours"], key, higher), best(runs["torch"], key, higher)
+    ratio = o / t if higher else t / o
+    print(f"{label:{width}s} ours {o:8.{digits}f}  torch {t:8.{digits}f}  ratio {ratio:.2f}x")
+
+
+def report_peak_rss(runs, label="peak RSS", unit="GiB", suffix=lambda rss: ""):
+    """Prints each side's lowest peak resident memory over the rounds."""
+    scale, digits = (2**30, 2) if unit == "GiB" else (2**20, 0)
+    for impl in ("ours", "torch"):
+        rss = best(runs[impl], "peak_rss_bytes", higher=False)
+        print(f"{label} {impl:5s} {rss / scale:.{digits}f} {unit}{suffix(rss)}")

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import sys
 import time
 
@@ -77,7 +76,7 @@ def torch_worker(path, texts_path, batch, threads):
         run(texts)
         best = min(best, time.perf_counter() - t)
     print(json.dumps({"impl": impl, "sentences": len(texts), "sentences_per_s": len(texts) / best,
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "peak_rss_bytes": common.peak_rss_bytes()}))
 
 
 def main():
@@ -98,16 +97,14 @@ def main():
     make_facts(texts, a.sentences)
     common.build()
     n = str(a.threads)
-    env = {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "EXPLICITLM_THREADS": n}
+    env = common.thread_env(a.threads)
     runs = common.alternate(
         [common.BENCH_BIN, "embed", "--model", path, "--texts", texts, "--batch", str(a.batch)],
         [sys.executable, __file__, "--torch-worker", "--model-dir", path, "--texts", texts, "--batch", str(a.batch),
          "--threads", n],
         a.rounds, env)
-    o, t = common.best(runs["ours"], "sentences_per_s"), common.best(runs["torch"], "sentences_per_s")
-    print(f"\nall-MiniLM-L6-v2, {a.sentences} short facts, batch {a.batch}, {a.threads} threads, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
-    print(f"sentences/s  ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
+    print(f"\nall-MiniLM-L6-v2, {a.sentences} short facts, batch {a.batch}, {a.threads} threads, {common.coretype()}")
+    common.report(runs, "sentences_per_s", "sentences/s", width=12)
 
 
 if __name__ == "__main__":

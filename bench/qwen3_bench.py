@@ -8,7 +8,6 @@ Usage: python3 bench/qwen3_bench.py [--rounds 2] [--model-dir DIR]
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -21,13 +20,7 @@ SHAPE = dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hi
 
 
 def make_model(path):
-    if os.path.exists(os.path.join(path, "model.safetensors")):
-        return
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
-    torch.manual_seed(0)
-    model = Qwen3ForCausalLM(Qwen3Config(**SHAPE)).to(torch.float32)
-    model.save_pretrained(path, max_shard_size="20GB")
+    common.make_random_qwen3(path, SHAPE)
 
 
 def torch_worker(path, prompt_tokens, new_tokens):
@@ -52,7 +45,7 @@ def torch_worker(path, prompt_tokens, new_tokens):
         everything = time.perf_counter() - t
     print(json.dumps({"impl": "torch", "prefill_tokens_per_s": prompt_tokens / prefill,
                       "decode_tokens_per_s": new_tokens / (everything - one),
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "peak_rss_bytes": common.peak_rss_bytes()}))
 
 
 def main():
@@ -67,20 +60,16 @@ def main():
         return torch_worker(a.model_dir, a.prompt_tokens, a.new_tokens)
     make_model(a.model_dir)
     common.build()
-    env = {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2", "EXPLICITLM_THREADS": "2"}
+    env = common.thread_env(2)
     sizes = ["--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens)]
     runs = common.alternate(
         [common.BENCH_BIN, "qwen3", "--model", a.model_dir] + sizes,
         [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir] + sizes, a.rounds, env)
     weights = os.path.getsize(os.path.join(a.model_dir, "model.safetensors"))
-    print(f"\nQwen3-0.6B shape, float32, 2 threads, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
-    for key, label in [("prefill_tokens_per_s", f"prefill 1x{a.prompt_tokens} tokens/s"),
-                       ("decode_tokens_per_s", f"decode {a.new_tokens} tokens/s")]:
-        o, t = common.best(runs["ours"], key), common.best(runs["torch"], key)
-        print(f"{label:28s} ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
-    for impl in ("ours", "torch"):
-        rss = common.best(runs[impl], "peak_rss_bytes", higher=False)
-        print(f"peak RSS {impl:5s} {rss / 2**30:.2f} GiB = {rss / weights:.2f}x the float32 weights")
+    print(f"\nQwen3-0.6B shape, float32, 2 threads, {common.coretype()}")
+    common.report(runs, "prefill_tokens_per_s", f"prefill 1x{a.prompt_tokens} tokens/s")
+    common.report(runs, "decode_tokens_per_s", f"decode {a.new_tokens} tokens/s")
+    common.report_peak_rss(runs, suffix=lambda rss: f" = {rss / weights:.2f}x the float32 weights")
 
 
 if __name__ == "__main__":

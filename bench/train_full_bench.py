@@ -11,7 +11,6 @@ Usage: python3 bench/train_full_bench.py [--rounds 2] [--steps 5] [--threads 2]
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -21,15 +20,6 @@ import common  # noqa: E402
 SHAPE = dict(vocab_size=4096, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
              num_attention_heads=4, num_key_value_heads=2, head_dim=64, max_position_embeddings=512,
              rope_theta=10_000.0, tie_word_embeddings=False)
-
-
-def make_model(path):
-    if os.path.exists(os.path.join(path, "model.safetensors")):
-        return
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
-    torch.manual_seed(0)
-    Qwen3ForCausalLM(Qwen3Config(**SHAPE)).to(torch.float32).save_pretrained(path)
 
 
 def torch_worker(path, batch, tokens, steps, threads):
@@ -61,7 +51,7 @@ def torch_worker(path, batch, tokens, steps, threads):
         loss = step()
     elapsed = time.perf_counter() - t
     print(json.dumps({"impl": "torch", "tokens_per_s": batch * tokens * steps / elapsed, "step_s": elapsed / steps,
-                      "last_loss": loss, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "last_loss": loss, "peak_rss_bytes": common.peak_rss_bytes()}))
 
 
 def main():
@@ -77,19 +67,16 @@ def main():
     sizes = ["--batch", str(a.batch), "--tokens", str(a.tokens), "--steps", str(a.steps)]
     if a.torch_worker:
         return torch_worker(a.model_dir, a.batch, a.tokens, a.steps, a.threads)
-    make_model(a.model_dir)
+    common.make_random_qwen3(a.model_dir, SHAPE)
     common.build()
     n = str(a.threads)
-    env = {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "EXPLICITLM_THREADS": n}
+    env = common.thread_env(a.threads)
     runs = common.alternate([common.BENCH_BIN, "train-full", "--model", a.model_dir] + sizes,
                             [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir, "--threads", n] + sizes,
                             a.rounds, env)
     print(f"\nfull-mode training step, hidden 256 x 4 layers, vocab 4096, batch {a.batch}x{a.tokens}, float32, {a.threads} threads")
-    o, t = common.best(runs["ours"], "tokens_per_s"), common.best(runs["torch"], "tokens_per_s")
-    print(f"{'tokens/s':28s} ours {o:8.1f}  torch {t:8.1f}  ratio {o / t:.2f}x")
-    for impl in ("ours", "torch"):
-        rss = common.best(runs[impl], "peak_rss_bytes", higher=False)
-        print(f"peak RSS {impl:5s} {rss / 2**20:.0f} MiB")
+    common.report(runs, "tokens_per_s", "tokens/s")
+    common.report_peak_rss(runs, unit="MiB")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import os
 
 from transformers import PreTrainedTokenizerFast
 
+from fixture_common import QWEN3_TOKENIZER_DIR, fixture_path, write_json
+
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 
 CONVERSATIONS = [
@@ -73,10 +75,9 @@ TOOLS = [{"type": "function", "function": {"name": "get_weather", "description":
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", default=os.path.join(here, "../../shared/testdata/qwen3-tokenizer"))
-    ap.add_argument("--out", default=os.path.join(here, "../Tests/TokenizersTests/Fixtures/chat_goldens.json"))
+    ap.add_argument("--dir", default=QWEN3_TOKENIZER_DIR)
+    ap.add_argument("--out", default=fixture_path("TokenizersTests/Fixtures/chat_goldens.json"))
     args = ap.parse_args()
     with open(os.path.join(args.dir, "tokenizer_config.json"), encoding="utf-8") as f:
         config = json.load(f)
@@ -99,10 +100,7 @@ def main():
             case["text"] = text
             case["ids"] = tok(text, add_special_tokens=False)["input_ids"]
             cases.append(case)
-    tmp = f"{args.out}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(cases, f, ensure_ascii=False, separators=(",", ":"))
-    os.replace(tmp, args.out)
+    write_json(cases, args.out)
     print(f"{len(cases)} cases -> {args.out}")
 
 

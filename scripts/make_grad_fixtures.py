@@ -30,7 +30,9 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "TrainingTests", "Fixtures")
+from fixture_common import fixture_path, randomize_qwen3
+
+ROOT = fixture_path("TrainingTests", "Fixtures")
 
 VARIANTS = {
     # tied embeddings, GQA ratio 2, three layers: the frozen-mode check hooks after the middle one
@@ -47,23 +49,6 @@ VARIANTS = {
 B, T = 2, 12
 PROMPT = [4, 3]      # positions without loss at the start of each row (assistant-style mask)
 LENGTHS = [T, 8]     # row 1 carries T - 8 pads
-
-
-def randomize(model, seed):
-    """Weights large enough that logits spread over several units (as the Qwen3 fixtures)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=g))
-            elif name.startswith("lm_head"):
-                p.copy_(0.5 * torch.randn(p.shape, generator=g))
-            elif name.endswith("bias"):
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(1.5 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1]))
 
 
 def batch(vocab, seed):
@@ -91,7 +76,7 @@ def make(name, spec, seed):
                       pad_token_id=0, attn_implementation="eager")
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(cfg)
-    randomize(model, seed)
+    randomize_qwen3(model, seed)
     model.save_pretrained(out)
     if os.path.exists(os.path.join(out, "generation_config.json")):
         os.remove(os.path.join(out, "generation_config.json"))

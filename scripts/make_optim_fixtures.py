@@ -32,6 +32,43 @@ def adamw_groups(named, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def pretrain(seqs, forward, named, pad, B, A, EPOCHS, STEPS, LR, WD, CLIP, WARMUP):
+    """`pretrain` semantics over token sequences: micro batches of B in file order, right-padded with
+    `pad`, A per optimizer step (the loss of a step is its token mean), global-norm clipping, AdamW
+    (betas 0.9/0.95, decay on matrices), cosine schedule with warmup over EPOCHS epochs; STEPS steps
+    run. Returns the losses, gradient norms (before clipping) and learning rates of every step."""
+    N = len(seqs)
+    params = [p for _, p in named]
+    opt = torch.optim.AdamW(adamw_groups(named, WD), lr=LR, betas=(0.9, 0.95), eps=1e-8)
+    micro = [list(range(i, min(i + B, N))) for i in range(0, N, B)]
+    steps = [micro[i:i + A] for i in range(0, len(micro), A)]
+    total = len(steps) * EPOCHS
+    sched = get_cosine_schedule_with_warmup(opt, math.ceil(total * WARMUP), total)
+    losses, norms, lrs = [], [], []
+    for step in range(STEPS):
+        groups = steps[step % len(steps)]
+        tokens = sum(len(seqs[i]) - 1 for grp in groups for i in grp)
+        opt.zero_grad()
+        loss_sum = 0.0
+        for grp in groups:
+            L = max(len(seqs[i]) for i in grp)
+            ids = torch.full((len(grp), L), pad, dtype=torch.long)
+            labels = torch.full((len(grp), L), -100)
+            for r, i in enumerate(grp):
+                ids[r, :len(seqs[i])] = torch.as_tensor(seqs[i])
+                labels[r, :len(seqs[i]) - 1] = torch.as_tensor(seqs[i][1:])
+            logits = forward(ids)
+            ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="sum")
+            (ce / tokens).backward()
+            loss_sum += ce.item()
+        lrs.append(opt.param_groups[0]["lr"])
+        norms.append(torch.nn.utils.clip_grad_norm_(params, CLIP).item())
+        opt.step()
+        sched.step()
+        losses.append(loss_sum / tokens)
+    return losses, norms, lrs
+
+
 # AdamW: three steps with changing gradients and learning rates.
 shapes = {"w": (7, 5), "norm": (5,), "proj": (3, 4)}
 params = {n: torch.nn.Parameter(torch.randn(s)) for n, s in shapes.items()}
@@ -98,33 +135,8 @@ for s in seqs:
 T["bigram.tokens"] = torch.tensor(flat, dtype=torch.int32)
 T["bigram.lengths"] = torch.tensor(lengths, dtype=torch.int32)
 T["bigram.spec"] = torch.tensor([V, B, A, EPOCHS, STEPS, LR, WD, CLIP, WARMUP], dtype=torch.float64)
-opt = torch.optim.AdamW(adamw_groups([("W", W), ("b", b)], WD), lr=LR, betas=(0.9, 0.95), eps=1e-8)
-micro = [list(range(i, min(i + B, N))) for i in range(0, N, B)]
-steps = [micro[i:i + A] for i in range(0, len(micro), A)]
-total = len(steps) * EPOCHS
-sched = get_cosine_schedule_with_warmup(opt, math.ceil(total * WARMUP), total)
-losses, norms, lrs = [], [], []
-for step in range(STEPS):
-    groups = steps[step % len(steps)]
-    tokens = sum(len(seqs[i]) - 1 for grp in groups for i in grp)
-    opt.zero_grad()
-    loss_sum = 0.0
-    for grp in groups:
-        L = max(len(seqs[i]) for i in grp)
-        ids = torch.zeros(len(grp), L, dtype=torch.long)
-        labels = torch.full((len(grp), L), -100)
-        for r, i in enumerate(grp):
-            ids[r, :len(seqs[i])] = seqs[i]
-            labels[r, :len(seqs[i]) - 1] = seqs[i][1:]
-        logits = W[ids] + b
-        ce = torch.nn.functional.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), reduction="sum")
-        (ce / tokens).backward()
-        loss_sum += ce.item()
-    lrs.append(opt.param_groups[0]["lr"])
-    norms.append(torch.nn.utils.clip_grad_norm_([W, b], CLIP).item())
-    opt.step()
-    sched.step()
-    losses.append(loss_sum / tokens)
+# Padding with 0 (the bigram has no pad id); pads carry no loss.
+losses, norms, lrs = pretrain(seqs, lambda ids: W[ids] + b, [("W", W), ("b", b)], 0, B, A, EPOCHS, STEPS, LR, WD, CLIP, WARMUP)
 T["bigram.losses"] = torch.tensor(losses, dtype=torch.float64)
 T["bigram.grad_norms"] = torch.tensor(norms, dtype=torch.float64)
 T["bigram.lrs"] = torch.tensor(lrs, dtype=torch.float64)
@@ -137,7 +149,6 @@ print("wrote", os.path.join(OUT, "optim.safetensors"), len(T), "tensors")
 
 
 # ---- Twenty pretrain steps of a tiny random Qwen3 (transformers), pretrain semantics exactly. ----
-import json
 import shutil
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
@@ -162,34 +173,8 @@ N, B, A, EPOCHS, STEPS = 12, 2, 2, 7, 20
 LR, WD, CLIP, WARMUP = 1e-2, 0.1, 2.5, 0.1
 seqs = [torch.randint(0, EOS, (int(torch.randint(3, 15, (1,), generator=g)),), generator=g).tolist() + [EOS]
         for _ in range(N)]
-named = list(model.named_parameters())
-opt = torch.optim.AdamW(adamw_groups(named, WD), lr=LR, betas=(0.9, 0.95), eps=1e-8)
-micro = [list(range(i, min(i + B, N))) for i in range(0, N, B)]
-steps = [micro[i:i + A] for i in range(0, len(micro), A)]
-total = len(steps) * EPOCHS
-sched = get_cosine_schedule_with_warmup(opt, math.ceil(total * WARMUP), total)
-losses, norms, lrs = [], [], []
-for step in range(STEPS):
-    groups = steps[step % len(steps)]
-    tokens = sum(len(seqs[i]) - 1 for grp in groups for i in grp)
-    opt.zero_grad()
-    loss_sum = 0.0
-    for grp in groups:
-        L = max(len(seqs[i]) for i in grp)
-        ids = torch.full((len(grp), L), EOS, dtype=torch.long)   # right-padded with eos
-        labels = torch.full((len(grp), L), -100)
-        for r, i in enumerate(grp):
-            ids[r, :len(seqs[i])] = torch.tensor(seqs[i])
-            labels[r, :len(seqs[i]) - 1] = torch.tensor(seqs[i][1:])
-        logits = model(input_ids=ids).logits
-        ce = torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab_size), labels.reshape(-1), reduction="sum")
-        (ce / tokens).backward()
-        loss_sum += ce.item()
-    lrs.append(opt.param_groups[0]["lr"])
-    norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP).item())
-    opt.step()
-    sched.step()
-    losses.append(loss_sum / tokens)
+losses, norms, lrs = pretrain(seqs, lambda ids: model(input_ids=ids).logits, list(model.named_parameters()), EOS,
+                              B, A, EPOCHS, STEPS, LR, WD, CLIP, WARMUP)
 print("qwen3 losses", [round(x, 4) for x in losses])
 print("qwen3 grad norms", [round(x, 3) for x in norms])
 G = {"tokens": torch.tensor([t for s in seqs for t in s], dtype=torch.int32),

@@ -9,17 +9,16 @@ Writes Tests/Qwen3Tests/Fixtures/<variant>/ with config.json, generation_config.
   generated  int32 [N]       generate(do_sample=False, max_new_tokens=32) without the prompt
 Run once: python3 scripts/make_qwen3_fixtures.py  (needs scripts/python-requirements.txt).
 """
-import json
-import math
 import os
 import shutil
-import sys
 
 import torch
 from safetensors.torch import save_file
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Qwen3Tests", "Fixtures")
+from fixture_common import fixture_path, randomize_qwen3
+
+ROOT = fixture_path("Qwen3Tests", "Fixtures")
 
 VARIANTS = {
     # tied embeddings, kv-head ratio 1, head_dim (16) != hidden / heads (12), float32 file
@@ -40,23 +39,6 @@ VARIANTS = {
 }
 
 
-def randomize(model, seed):
-    """Weights large enough that logits spread over several units."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=g))
-            elif name.startswith("lm_head"):
-                p.copy_(0.5 * torch.randn(p.shape, generator=g))
-            elif name.endswith("bias"):
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(1.5 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1]))
-
-
 def make(name, spec, seed):
     out = os.path.join(ROOT, name)
     shutil.rmtree(out, ignore_errors=True)
@@ -64,7 +46,7 @@ def make(name, spec, seed):
                       bos_token_id=None, pad_token_id=0)
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(cfg).eval()
-    randomize(model, seed)
+    randomize_qwen3(model, seed)
     model.generation_config.eos_token_id = [7, 5]
     model.generation_config.pad_token_id = 0
     saved = model.to(getattr(torch, spec["dtype"]))

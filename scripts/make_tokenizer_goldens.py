@@ -8,12 +8,13 @@ The texts mix scripts, code, numbers, emoji sequences, whitespace runs and added
 Usage: python3 scripts/make_tokenizer_goldens.py [--tokenizer ../shared/testdata/qwen3-tokenizer/tokenizer.json]
 """
 import argparse
-import json
 import os
 import random
 import unicodedata
 
 from tokenizers import Tokenizer
+
+from fixture_common import QWEN3_TOKENIZER_DIR, fixture_path, write_json
 
 FRAGMENTS = {
     "english": [
@@ -114,10 +115,9 @@ def make_texts(rng: random.Random) -> list[str]:
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tokenizer", default=os.path.join(here, "../../shared/testdata/qwen3-tokenizer/tokenizer.json"))
-    ap.add_argument("--out", default=os.path.join(here, "../Tests/TokenizersTests/Fixtures/tokenizer_goldens.json"))
+    ap.add_argument("--tokenizer", default=os.path.join(QWEN3_TOKENIZER_DIR, "tokenizer.json"))
+    ap.add_argument("--out", default=fixture_path("TokenizersTests/Fixtures/tokenizer_goldens.json"))
     args = ap.parse_args()
     tok = Tokenizer.from_file(args.tokenizer)
     texts = make_texts(random.Random(1234))
@@ -126,11 +126,7 @@ def main():
     # decode(encode(x)) == NFC(x) holds for these texts; checked here so the fixture cannot hide a mismatch.
     for t, d in zip(texts, decoded):
         assert d == unicodedata.normalize("NFC", t), (t, d)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    tmp = f"{args.out}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"texts": texts, "ids": ids, "decoded": decoded}, f, ensure_ascii=False, separators=(",", ":"))
-    os.replace(tmp, args.out)
+    write_json({"texts": texts, "ids": ids, "decoded": decoded}, args.out)
     print(f"{len(texts)} texts, {sum(map(len, ids))} ids -> {args.out}")
 
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The pretraining corpus: each `{"text": ...}` line of a JSONL file tokenised without special
 /// tokens, `<|endoftext|>` appended, truncated to `maxSeqLen` tokens.
@@ -27,12 +28,12 @@ public struct PretrainData: Sendable {
         for line in content.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0.isWhitespace }) { continue }
-            let object: Any
-            do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
-                throw ConfigError("\(url.path):\(lineNumber): not valid JSON")
+            let object: JSONValue
+            do { object = try JSONValue.parse(Array(line.utf8)) } catch let e as JSONParseError {
+                throw ConfigError("\(url.path):\(lineNumber): not valid JSON at column \(e.column): \(e.reason)")
             }
-            guard let dict = object as? [String: Any] else { throw ConfigError("\(url.path):\(lineNumber): expected a JSON object {\"text\": ...}") }
-            guard let text = dict["text"] as? String else { throw ConfigError("\(url.path):\(lineNumber): missing string field \"text\"") }
+            guard object.objectValue != nil else { throw ConfigError("\(url.path):\(lineNumber): expected a JSON object {\"text\": ...}") }
+            guard let text = object["text"]?.stringValue else { throw ConfigError("\(url.path):\(lineNumber): missing string field \"text\"") }
             let ids: [Int32]
             do { ids = try tokenize(text) } catch { throw ConfigError("\(url.path):\(lineNumber): cannot tokenize: \(error)") }
             sequences.append(Array((ids + [eosId]).prefix(maxSeqLen)))

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 
 /// What one optimizer step did.
 public struct StepMetrics: Sendable, Equatable {
@@ -192,8 +193,7 @@ public final class Pretrainer {
     private func keepMetrics(upTo last: Int) throws {
         guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { try Data().write(to: metricsURL); return }
         let kept = text.split(separator: "\n").filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let s = object["step"] as? Int else { return false }
+            guard let s = (try? JSONValue.parse(Array(line.utf8)))?["step"]?.intValue else { return false }
             return s <= last
         }
         try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: metricsURL, options: .atomic)

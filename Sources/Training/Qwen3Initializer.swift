@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 import Qwen3
 
 /// A freshly initialised Qwen3, as transformers' `_init_weights` does it: linear and embedding
@@ -23,13 +24,18 @@ public enum Qwen3Initializer {
 
     /// `initializer_range` of a config.json (transformers' default 0.02 when absent).
     public static func initializerRange(configJSON url: URL) throws -> Double {
-        let data = try Data(contentsOf: url)
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ConfigError("\(url.path): not a JSON object")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigError("\(url.path): cannot read: \(error.localizedDescription)")
         }
+        let object: JSONValue
+        do { object = try JSONValue.parse([UInt8](data)) } catch let e as JSONParseError {
+            throw ConfigError("\(url.path): not valid JSON: \(e)")
+        }
+        guard object.objectValue != nil else { throw ConfigError("\(url.path): not a JSON object") }
         guard let value = object["initializer_range"] else { return 0.02 }
-        guard let range = (value as? NSNumber)?.doubleValue, range > 0 else {
-            throw ConfigError("\(url.path): initializer_range must be a positive number")
+        guard case .number(let text) = value, let range = Double(text), range > 0 else {
+            throw ConfigError("\(url.path): initializer_range must be a positive number (found \(value.typeName))")
         }
         return range
     }

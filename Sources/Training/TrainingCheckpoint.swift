@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 import SafeTensors
 
 /// Everything a run needs to continue exactly where it stopped, in one safetensors file:
@@ -39,11 +40,11 @@ public struct TrainingCheckpoint {
         for (name, t) in expAvg { writer.add("exp_avg." + name, t) }
         for (name, t) in expAvgSq { writer.add("exp_avg_sq." + name, t) }
         writer.add("data.order", int64s: order.map(Int64.init), shape: [order.count])
-        let settingsJSON = try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys])
+        let settingsJSON = JSONValue.object(settings.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).pythonJSON()
         try writer.write(to: url, metadata: [
             "format": Self.format, "step": "\(step)", "epoch": "\(epoch)", "index": "\(index)",
             "rng": rng.words.map { String($0, radix: 16) }.joined(separator: ","),
-            "config": String(decoding: settingsJSON, as: UTF8.self), "model_config": modelConfig,
+            "config": settingsJSON, "model_config": modelConfig,
         ])
     }
 
@@ -64,8 +65,15 @@ public struct TrainingCheckpoint {
         }
         let words = try meta("rng").split(separator: ",").compactMap { UInt64($0, radix: 16) }
         guard words.count == 4 else { throw ConfigError("\(url.path): __metadata__ \"rng\" is not four hex words") }
-        guard let settings = try JSONSerialization.jsonObject(with: Data(try meta("config").utf8)) as? [String: String] else {
+        guard let members = (try? JSONValue.parse(try meta("config")))?.objectValue else {
             throw ConfigError("\(url.path): __metadata__ \"config\" is not a JSON object of strings")
+        }
+        var settings: [String: String] = [:]
+        for (key, value) in members {
+            guard let text = value.stringValue else {
+                throw ConfigError("\(url.path): __metadata__ \"config\" key \"\(key)\" is \(value.typeName), not a string")
+            }
+            settings[key] = text
         }
         var parameters: [String: Tensor] = [:], expAvg: [String: Tensor] = [:], expAvgSq: [String: Tensor] = [:]
         for name in file.names where name != "data.order" {

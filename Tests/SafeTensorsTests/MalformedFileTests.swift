@@ -16,6 +16,12 @@ final class MalformedFileTests: XCTestCase {
         assertThrows([url.path, problem], line: line) { _ = try SafeTensorsFile(url: url) }
     }
 
+    /// Rejects a file whose header holds the one tensor "a" with the JSON members `fields`, followed by
+    /// `dataBytes` zero bytes.
+    private func assertRejected(tensorA fields: String, dataBytes: Int, _ problem: String, line: UInt = #line) throws {
+        try assertRejected(safetensorsBytes("{\"a\":{\(fields)}}", data: [UInt8](repeating: 0, count: dataBytes)), problem, line: line)
+    }
+
     private let f32x2 = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
 
     func testTooShortForTheHeaderLength() throws {
@@ -52,40 +58,35 @@ final class MalformedFileTests: XCTestCase {
     }
 
     func testUnknownDType() throws {
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}"#, data: [0, 0]),
+        try assertRejected(tensorA: #""dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]"#, dataBytes: 2,
                            "tensor \"a\" has unknown dtype \"F8_E4M3\"")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":7,"shape":[2],"data_offsets":[0,2]}}"#, data: [0, 0]), "dtype is a number")
+        try assertRejected(tensorA: #""dtype":7,"shape":[2],"data_offsets":[0,2]"#, dataBytes: 2, "dtype is a number")
     }
 
     func testBadShapeValues() throws {
         for shape in ["[-1]", "[1.5]", "[\"2\"]", "[1e2]", "[null]", "[2.0]"] {
-            try assertRejected(safetensorsBytes(#"{"a":{"dtype":"U8","shape":\#(shape),"data_offsets":[0,2]}}"#, data: [0, 0]),
+            try assertRejected(tensorA: #""dtype":"U8","shape":\#(shape),"data_offsets":[0,2]"#, dataBytes: 2,
                                "tensor \"a\" has a bad shape value")
         }
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"U8","shape":2,"data_offsets":[0,2]}}"#, data: [0, 0]), "shape is a number")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,2]}}"#, data: [0, 0]),
-                           "overflows")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"U8","shape":[99999999999999999999],"data_offsets":[0,2]}}"#, data: [0, 0]),
+        try assertRejected(tensorA: #""dtype":"U8","shape":2,"data_offsets":[0,2]"#, dataBytes: 2, "shape is a number")
+        try assertRejected(tensorA: #""dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,2]"#, dataBytes: 2, "overflows")
+        try assertRejected(tensorA: #""dtype":"U8","shape":[99999999999999999999],"data_offsets":[0,2]"#, dataBytes: 2,
                            "bad shape value")
     }
 
     func testMissingOrUnknownFields() throws {
-        try assertRejected(safetensorsBytes(#"{"a":{"shape":[2],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "has no dtype")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)), "has no shape")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[2]}}"#, data: [UInt8](repeating: 0, count: 8)), "has no data_offsets")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}"#, data: [UInt8](repeating: 0, count: 8)),
-                           "unknown field \"x\"")
+        try assertRejected(tensorA: #""shape":[2],"data_offsets":[0,8]"#, dataBytes: 8, "has no dtype")
+        try assertRejected(tensorA: #""dtype":"F32","data_offsets":[0,8]"#, dataBytes: 8, "has no shape")
+        try assertRejected(tensorA: #""dtype":"F32","shape":[2]"#, dataBytes: 8, "has no data_offsets")
+        try assertRejected(tensorA: #""dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1"#, dataBytes: 8, "unknown field \"x\"")
     }
 
     func testOffsetsOutOfRange() throws {
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[25],"data_offsets":[0,100]}}"#, data: [UInt8](repeating: 0, count: 8)),
+        try assertRejected(tensorA: #""dtype":"F32","shape":[25],"data_offsets":[0,100]"#, dataBytes: 8,
                            "data_offsets [0, 100] are out of range: the data buffer holds 8 bytes")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: [UInt8](repeating: 0, count: 8)),
-                           "end before they begin")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0]}}"#, data: [UInt8](repeating: 0, count: 8)),
-                           "not an array of two integers")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}}"#, data: [UInt8](repeating: 0, count: 8)),
-                           "not non-negative integers")
+        try assertRejected(tensorA: #""dtype":"F32","shape":[2],"data_offsets":[8,0]"#, dataBytes: 8, "end before they begin")
+        try assertRejected(tensorA: #""dtype":"F32","shape":[2],"data_offsets":[0]"#, dataBytes: 8, "not an array of two integers")
+        try assertRejected(tensorA: #""dtype":"F32","shape":[2],"data_offsets":[-8,0]"#, dataBytes: 8, "not non-negative integers")
     }
 
     func testOffsetsOverlapping() throws {
@@ -107,10 +108,9 @@ final class MalformedFileTests: XCTestCase {
     }
 
     func testShapeNotMatchingTheByteCount() throws {
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)),
+        try assertRejected(tensorA: #""dtype":"F32","shape":[3],"data_offsets":[0,8]"#, dataBytes: 8,
                            "shape [3] of F32 needs 12 bytes but data_offsets [0, 8] span 8")
-        try assertRejected(safetensorsBytes(#"{"a":{"dtype":"BF16","shape":[],"data_offsets":[0,4]}}"#, data: [UInt8](repeating: 0, count: 4)),
-                           "needs 2 bytes")
+        try assertRejected(tensorA: #""dtype":"BF16","shape":[],"data_offsets":[0,4]"#, dataBytes: 4, "needs 2 bytes")
     }
 
     func testDuplicateNames() throws {

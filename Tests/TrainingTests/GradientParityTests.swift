@@ -21,18 +21,15 @@ final class GradientParityTests: XCTestCase {
             let loss = backprop.step(batch, mode: .full(gradients))
 
             XCTAssertEqual(loss.tokens, Int(try golden.int32s("loss_tokens")[0]), variant)
-            let expected = Double(try golden.tensor("loss_sum").data[0])
-            XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected, variant)
+            try assertLossSum(loss.lossSum, "loss_sum", in: golden, variant)
 
             let goldenNames = Set(golden.names.filter { $0.hasPrefix("grad.") }.map { String($0.dropFirst(5)) })
             let ours = gradients.named
             XCTAssertEqual(Set(ours.map(\.0)), goldenNames, "\(variant): the gradients cover every weight once")
             XCTAssertEqual(gradients.parameters.count, ours.count)
             for (name, grad) in ours where goldenNames.contains(name) {
-                let reference = try golden.tensor("grad." + name)
-                XCTAssertEqual(grad.shape, reference.shape, "\(variant) \(name)")
-                let error = relativeError(grad, reference)
-                XCTAssertLessThanOrEqual(error, tolerance, "\(variant) \(name): relative error \(error)")
+                XCTAssertEqual(grad.shape, try golden.tensor("grad." + name).shape, "\(variant) \(name)")
+                try assertClose(grad, "grad." + name, in: golden, "\(variant) \(name)")
             }
         }
     }
@@ -45,11 +42,9 @@ final class GradientParityTests: XCTestCase {
         let backprop = Qwen3Backprop(model: model)
         backprop.headChunk = 4  // 13 loss rows: chunks of 4, 4, 4, 1
         let loss = backprop.step(try GradFixtures.batch(golden), mode: .full(gradients))
-        let expected = Double(try golden.tensor("loss_sum").data[0])
-        XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected)
+        try assertLossSum(loss.lossSum, "loss_sum", in: golden, variant)
         for (name, grad) in gradients.named {
-            let error = relativeError(grad, try golden.tensor("grad." + name))
-            XCTAssertLessThanOrEqual(error, tolerance, "\(name): relative error \(error)")
+            try assertClose(grad, "grad." + name, in: golden, name)
         }
     }
 
@@ -80,19 +75,14 @@ final class GradientParityTests: XCTestCase {
             let backprop = Qwen3Backprop(model: model)
             let loss = backprop.step(batch, mode: .frozen(module: module, afterLayer: layer))
 
-            let expected = Double(try golden.tensor("frozen.loss_sum").data[0])
-            XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected, variant)
+            try assertLossSum(loss.lossSum, "frozen.loss_sum", in: golden, variant)
             let checks: [(String, Tensor?)] = [
                 ("module_weight", module.inner.weightGradient),
                 ("module_output", module.outputGradient),
                 ("hidden_after_layer", backprop.hiddenGradient),
             ]
             for (name, ours) in checks {
-                let reference = try golden.tensor("frozen.grad." + name)
-                guard let ours else { XCTFail("\(variant) \(name): no gradient"); continue }
-                XCTAssertEqual(ours.count, reference.count, "\(variant) \(name)")
-                let error = relativeError(ours, reference)
-                XCTAssertLessThanOrEqual(error, tolerance, "\(variant) frozen \(name): relative error \(error)")
+                try assertClose(ours, "frozen.grad." + name, in: golden, "\(variant) frozen \(name)")
             }
         }
     }
@@ -110,16 +100,14 @@ final class GradientParityTests: XCTestCase {
         }
         let backprop = Qwen3Backprop(model: model)
         let loss = backprop.step(batch, mode: .frozenModules(modules.map { ($0.afterLayer, $0.module as TrainableModule) }))
-        let expected = Double(try golden.tensor("frozen_multi.loss_sum").data[0])
-        XCTAssertEqual(loss.lossSum, expected, accuracy: 1e-5 * expected)
+        try assertLossSum(loss.lossSum, "frozen_multi.loss_sum", in: golden, variant)
         for (layer, module) in modules {
-            for (name, ours) in [("module_weight", module.inner.weightGradient), ("module_output", module.outputGradient!)] {
-                let error = relativeError(ours, try golden.tensor("frozen_multi.grad.\(name).\(layer)"))
-                XCTAssertLessThanOrEqual(error, tolerance, "module after layer \(layer): \(name) relative error \(error)")
+            let checks: [(String, Tensor?)] = [("module_weight", module.inner.weightGradient), ("module_output", module.outputGradient)]
+            for (name, ours) in checks {
+                try assertClose(ours, "frozen_multi.grad.\(name).\(layer)", in: golden, "module after layer \(layer): \(name)")
             }
         }
-        let error = relativeError(backprop.hiddenGradient!, try golden.tensor("frozen_multi.grad.hidden_after_layer"))
-        XCTAssertLessThanOrEqual(error, tolerance, "hidden below the lowest module: relative error \(error)")
+        try assertClose(backprop.hiddenGradient, "frozen_multi.grad.hidden_after_layer", in: golden, "hidden below the lowest module")
     }
 
     func testFrozenStepIsRepeatableAndLeavesTheModelUnchanged() throws {
@@ -141,7 +129,26 @@ final class GradientParityTests: XCTestCase {
             XCTAssertEqual(model.weights.named(model.config).first { $0.0 == name }!.1.array, values, name)
         }
         // A zero module is the identity: the loss is the plain model's (the full-mode loss).
-        XCTAssertEqual(first.lossSum, Double(try golden.tensor("loss_sum").data[0]), accuracy: 1e-5 * first.lossSum)
+        try assertLossSum(first.lossSum, "loss_sum", in: golden, variant)
+    }
+
+    /// The loss sum against the golden scalar `key`, within 1e-5 relative.
+    func assertLossSum(_ ours: Double, _ key: String, in golden: SafeTensorsFile, _ label: String,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let expected = Double(try golden.tensor(key).data[0])
+        XCTAssertEqual(ours, expected, accuracy: 1e-5 * abs(expected), "\(label): \(key)", file: file, line: line)
+    }
+
+    /// A gradient against the golden tensor `key`: present, as many elements, relative error within `tolerance`.
+    func assertClose(_ ours: Tensor?, _ key: String, in golden: SafeTensorsFile, _ label: String,
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = try golden.tensor(key)
+        guard let ours else { return XCTFail("\(label): no gradient", file: file, line: line) }
+        guard ours.count == reference.count else {
+            return XCTFail("\(label): \(ours.count) elements, the reference has \(reference.count)", file: file, line: line)
+        }
+        let error = relativeError(ours, reference)
+        XCTAssertLessThanOrEqual(error, tolerance, "\(label): relative error \(error)", file: file, line: line)
     }
 }
 

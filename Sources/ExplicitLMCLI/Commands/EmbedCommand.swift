@@ -2,6 +2,7 @@ import ArgumentParser
 import Compute
 import Encoders
 import Foundation
+import JSON
 import SafeTensors
 
 struct EmbedCommand: ParsableCommand {
@@ -64,11 +65,10 @@ struct EmbedCommand: ParsableCommand {
         var texts: [String] = []
         for (n, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
-            guard let dict = object as? [String: Any] else {
+            guard let object = try? JSONValue.parse(Array(line.utf8)), object.objectValue != nil else {
                 throw CLIError("\(path):\(n + 1): not a JSON object")
             }
-            guard let text = dict["text"] as? String else {
+            guard let text = object["text"]?.stringValue else {
                 throw CLIError("\(path):\(n + 1): key 'text' is missing or not a string")
             }
             texts.append(text)

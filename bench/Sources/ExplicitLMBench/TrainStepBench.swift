@@ -3,12 +3,11 @@ import Foundation
 import Qwen3
 import Training
 
-/// One training step (forward + backward of Σ token cross-entropy) on B × T random tokens.
-/// `--mode frozen`: every weight frozen, a residual linear module after decoder layer `--layer`,
-/// gradients from the loss down to it. `--mode full`: gradients of every weight.
+/// One frozen-mode training step (forward + backward of Σ token cross-entropy) on B × T random tokens:
+/// every weight frozen, a residual linear module after decoder layer `--layer`, gradients from the loss
+/// down to it. The full mode (every weight, with AdamW) is `train-full`.
 func benchTrainStep(_ options: [String: String]) throws {
     guard let path = options["model"] else { throw BenchError("--model DIR is required") }
-    let mode = options["mode"] ?? "frozen"
     let B = Int(options["batch"] ?? "1")!, T = Int(options["tokens"] ?? "256")!
     let steps = Int(options["steps"] ?? "2")!
     let model = try Qwen3Model.load(directory: URL(fileURLWithPath: path))
@@ -23,36 +22,24 @@ func benchTrainStep(_ options: [String: String]) throws {
     let batch = TokenBatch(inputs: inputs, targets: targets)
     let backprop = Qwen3Backprop(model: model)
 
-    let backpropMode: BackpropMode
-    let reset: () -> Void
-    switch mode {
-    case "frozen":
-        let layer = Int(options["layer"] ?? "\(c.numHiddenLayers / 2)")!
-        let D = c.hiddenSize
-        let weight = Tensor(zeros: [D, D])
-        for i in 0..<weight.count { weight.data[i] = Float(Int(rng.next() % 2001) - 1000) * 1e-5 }
-        let module = ResidualLinearModule(weight: weight)
-        backpropMode = .frozen(module: module, afterLayer: layer)
-        reset = { module.zeroGradients() }
-    case "full":
-        let gradients = Qwen3Gradients(model: model)
-        backpropMode = .full(gradients)
-        reset = { gradients.zero() }
-    default:
-        throw BenchError("--mode must be frozen or full, got \(mode)")
-    }
+    let layer = Int(options["layer"] ?? "\(c.numHiddenLayers / 2)")!
+    let D = c.hiddenSize
+    let weight = Tensor(zeros: [D, D])
+    for i in 0..<weight.count { weight.data[i] = Float(Int(rng.next() % 2001) - 1000) * 1e-5 }
+    let module = ResidualLinearModule(weight: weight)
+    let mode = BackpropMode.frozen(module: module, afterLayer: layer)
 
     var best = Double.infinity, bestCPU = Double.infinity, loss = 0.0
     for s in 0...steps {  // step 0 warms up (buffers, page faults of the weights)
         let cpu = cpuSeconds()
         let time = seconds {
-            reset()
-            loss = backprop.step(batch, mode: backpropMode).lossSum
+            module.zeroGradients()
+            loss = backprop.step(batch, mode: mode).lossSum
         }
         if s > 0 { best = min(best, time); bestCPU = min(bestCPU, cpuSeconds() - cpu) }
     }
     printJSON([
-        "impl": "explicitlm", "mode": mode, "loss_per_token": loss / Double(B * T),
+        "impl": "explicitlm", "mode": "frozen", "loss_per_token": loss / Double(B * T),
         "step_s": best, "step_cpu_s": bestCPU, "tokens_per_s": Double(B * T) / best, "peak_rss_bytes": peakResidentBytes(),
     ])
 }

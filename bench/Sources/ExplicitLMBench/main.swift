@@ -5,7 +5,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
     FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n"
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
-        + "       ExplicitLMBench train-step --model DIR [--mode frozen|full] [--batch B] [--tokens T] [--layer L] [--steps N]\n"
+        + "       ExplicitLMBench train-step --model DIR [--batch B] [--tokens T] [--layer L] [--steps N]\n"
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n").utf8))
     exit(2)
