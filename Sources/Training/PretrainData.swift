@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import JSON
 
@@ -51,8 +52,8 @@ public struct PretrainData: Sendable {
         for i in indices {
             let s = sequences[i]
             inputs.append(s + Array(repeating: padId, count: length - s.count))
-            var t = Array(s.dropFirst()) + [ignoreIndex]
-            t += Array(repeating: ignoreIndex, count: length - s.count)
+            var t = Array(s.dropFirst()) + [CrossEntropy.ignoreIndex]
+            t += Array(repeating: CrossEntropy.ignoreIndex, count: length - s.count)
             targets.append(t)
             tokens += s.count
         }

@@ -115,7 +115,7 @@ public final class Pretrainer {
         }
         // The loss is the mean over the step's loss tokens: each micro batch's backward is scaled by
         // 1 / (loss tokens of the whole step), as PyTorch's (Σ CE / tokens).backward() per micro batch.
-        let stepTokens = batches.reduce(0) { sum, b in sum + b.targets.reduce(0) { $0 + $1.filter { $0 != ignoreIndex }.count } }
+        let stepTokens = batches.reduce(0) { sum, b in sum + b.targets.reduce(0) { $0 + $1.filter { $0 != CrossEntropy.ignoreIndex }.count } }
         let scale = Float(1 / Double(max(stepTokens, 1)))
         model.zeroGradients()
         var lossSum = 0.0, lossTokens = 0

@@ -12,6 +12,3 @@ public protocol TrainableModel: AnyObject {
     /// and returns the unscaled sum and the number of target tokens.
     func accumulateGradients(inputs: [[Int32]], targets: [[Int32]], gradientScale: Float) -> (lossSum: Double, tokens: Int)
 }
-
-/// The label that carries no loss (PyTorch's ignore_index).
-public let ignoreIndex: Int32 = -100

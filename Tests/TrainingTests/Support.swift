@@ -55,7 +55,7 @@ final class BigramModel: TrainableModel {
         var loss = 0.0, tokens = 0
         var p = [Float](repeating: 0, count: vocab)
         for (row, labels) in zip(inputs, targets) {
-            for (x, y) in zip(row, labels) where y != ignoreIndex {
+            for (x, y) in zip(row, labels) where y != CrossEntropy.ignoreIndex {
                 let w = W.row(Int(x))
                 var top = -Float.infinity
                 for v in 0..<vocab { p[v] = w[v] + b.data[v]; top = max(top, p[v]) }
