@@ -30,9 +30,9 @@ let package = Package(
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
         .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: fastMath),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
-        .target(name: "Qwen3", dependencies: ["Compute", "SafeTensors", "Tokenizers"], swiftSettings: fastMath),
+        .target(name: "Qwen3", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers"], swiftSettings: fastMath),
         // BERT-family sentence encoders and the embedder interface.
-        .target(name: "Encoders", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
         .target(name: "Training", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The BERT configuration as config.json writes it, with transformers' `BertConfig` defaults for
 /// keys a checkpoint may omit. Variants the forward pass does not implement are refused at load time.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Qwen3
 import Tokenizers
 

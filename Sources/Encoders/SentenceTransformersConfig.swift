@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// How a sentence-transformers model turns token states into a sentence vector.
 public enum Pooling: String, Sendable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// What generation_config.json says about stopping and sampling. Only the keys used here are read.
 public struct GenerationConfig: Decodable, Sendable {
@@ -28,10 +29,6 @@ public struct GenerationConfig: Decodable, Sendable {
     public static func load(directory: URL) throws -> GenerationConfig {
         let url = directory.appendingPathComponent("generation_config.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return GenerationConfig() }
-        do {
-            return try JSONDecoder().decode(GenerationConfig.self, from: Data(contentsOf: url))
-        } catch {
-            throw Qwen3ConfigError("\(url.path): \(error)")
-        }
+        return try decodeJSONFile(GenerationConfig.self, at: url)
     }
 }

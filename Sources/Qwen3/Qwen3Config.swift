@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The Qwen3 configuration as config.json writes it, with transformers' `Qwen3Config` defaults for
 /// keys a checkpoint may omit. Features this implementation does not have are refused at load time.
@@ -108,24 +109,9 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         else if !eosTokenIds.isEmpty { try c.encode(eosTokenIds, forKey: .eosTokenIds) }
     }
 
-    /// Reads config.json, naming the file in every error.
+    /// Reads config.json; errors name the file and the key.
     public static func load(from url: URL) throws -> Qwen3Config {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw Qwen3ConfigError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        do {
-            return try JSONDecoder().decode(Qwen3Config.self, from: data)
-        } catch let error as Qwen3ConfigError {
-            throw Qwen3ConfigError("\(url.path): \(error.message)")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw Qwen3ConfigError("\(url.path): key '\(key)': \(context.debugDescription)")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw Qwen3ConfigError("\(url.path): invalid JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)")
-        } catch {
-            throw Qwen3ConfigError("\(url.path): \(error)")
-        }
+        try decodeJSONFile(Qwen3Config.self, at: url)
     }
 
     /// Refuses what the forward pass does not implement, and shapes that cannot work.

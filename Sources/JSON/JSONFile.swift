@@ -1,19 +1,26 @@
 import Foundation
 
-/// Decodes a JSON configuration file into a `Decodable` type. Every error names the file; a wrong or
-/// missing value also names its key ("key 'a.b[2]': …").
-func decodeJSONFile<T: Decodable>(_ type: T.Type, at url: URL) throws -> T {
+/// Decodes a JSON configuration file (config.json, generation_config.json, sentence-transformers
+/// files) into a `Decodable` type. Every error names the file; a wrong or missing value also names its
+/// key ("key 'a.b[2]': …"); an error the type's own decoder throws (a refused setting) keeps its text.
+public func decodeJSONFile<T: Decodable>(_ type: T.Type, at url: URL) throws -> T {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-        throw EncoderError("\(url.path): cannot read: \(error.localizedDescription)")
+        throw JSONFileError("\(url.path): cannot read: \(error.localizedDescription)")
     }
     do {
         return try JSONDecoder().decode(T.self, from: data)
-    } catch let error as EncoderError {
-        throw EncoderError("\(url.path): \(error.message)")
     } catch let error as DecodingError {
-        throw EncoderError("\(url.path): \(describe(error))")
+        throw JSONFileError("\(url.path): \(describe(error))")
+    } catch {
+        throw JSONFileError("\(url.path): \(error)")
     }
+}
+
+/// A configuration file that cannot be read or decoded; the message names the file.
+public struct JSONFileError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 private func describe(_ error: DecodingError) -> String {
