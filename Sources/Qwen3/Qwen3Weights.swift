@@ -87,6 +87,24 @@ public struct Qwen3Weights: @unchecked Sendable {
             lmHead: config.tieWordEmbeddings ? embed : try t("lm_head.weight"))
     }
 
+    /// Zero tensors of the same shapes (gradient buffers); a tied head stays the embedding table.
+    public func zerosLike() -> Qwen3Weights {
+        func like(_ t: Tensor) -> Tensor { Tensor(zeros: t.shape) }
+        let embed = like(embedTokens)
+        return Qwen3Weights(
+            embedTokens: embed,
+            layers: layers.map { w in
+                Qwen3LayerWeights(
+                    inputNorm: like(w.inputNorm), qProj: like(w.qProj), kProj: like(w.kProj), vProj: like(w.vProj),
+                    qBias: w.qBias.map(like), kBias: w.kBias.map(like), vBias: w.vBias.map(like), oBias: w.oBias.map(like),
+                    qNorm: like(w.qNorm), kNorm: like(w.kNorm), oProj: like(w.oProj),
+                    postAttentionNorm: like(w.postAttentionNorm),
+                    gateProj: like(w.gateProj), upProj: like(w.upProj), downProj: like(w.downProj))
+            },
+            norm: like(norm),
+            lmHead: lmHead === embedTokens ? embed : like(lmHead))
+    }
+
     /// Every tensor under its checkpoint name (tied: no `lm_head.weight`), for saving.
     public func named(_ config: Qwen3Config) -> [(String, Tensor)] {
         var list: [(String, Tensor)] = [("model.embed_tokens.weight", embedTokens)]
