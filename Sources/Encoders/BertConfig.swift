@@ -30,22 +30,19 @@ public struct BertConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
-        modelType = try value(.modelType, modelType)
-        vocabSize = try value(.vocabSize, vocabSize)
-        hiddenSize = try value(.hiddenSize, hiddenSize)
-        numHiddenLayers = try value(.numHiddenLayers, numHiddenLayers)
-        numAttentionHeads = try value(.numAttentionHeads, numAttentionHeads)
-        intermediateSize = try value(.intermediateSize, intermediateSize)
-        hiddenAct = try value(.hiddenAct, hiddenAct)
-        maxPositionEmbeddings = try value(.maxPositionEmbeddings, maxPositionEmbeddings)
-        typeVocabSize = try value(.typeVocabSize, typeVocabSize)
-        layerNormEps = try value(.layerNormEps, layerNormEps)
-        positionEmbeddingType = try value(.positionEmbeddingType, positionEmbeddingType)
-        isDecoder = try value(.isDecoder, isDecoder)
-        if try value(.addCrossAttention, false) { throw EncoderError("add_cross_attention is true: cross-attention is not supported") }
+        modelType = try c.decode(.modelType, default: modelType)
+        vocabSize = try c.decode(.vocabSize, default: vocabSize)
+        hiddenSize = try c.decode(.hiddenSize, default: hiddenSize)
+        numHiddenLayers = try c.decode(.numHiddenLayers, default: numHiddenLayers)
+        numAttentionHeads = try c.decode(.numAttentionHeads, default: numAttentionHeads)
+        intermediateSize = try c.decode(.intermediateSize, default: intermediateSize)
+        hiddenAct = try c.decode(.hiddenAct, default: hiddenAct)
+        maxPositionEmbeddings = try c.decode(.maxPositionEmbeddings, default: maxPositionEmbeddings)
+        typeVocabSize = try c.decode(.typeVocabSize, default: typeVocabSize)
+        layerNormEps = try c.decode(.layerNormEps, default: layerNormEps)
+        positionEmbeddingType = try c.decode(.positionEmbeddingType, default: positionEmbeddingType)
+        isDecoder = try c.decode(.isDecoder, default: isDecoder)
+        if try c.decode(.addCrossAttention, default: false) { throw EncoderError("add_cross_attention is true: cross-attention is not supported") }
         try validate()
     }
 

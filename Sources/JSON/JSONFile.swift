@@ -48,3 +48,11 @@ private func keyPath(_ path: [CodingKey]) -> String {
     }
     return text
 }
+
+extension KeyedDecodingContainer {
+    /// The value under `key`, or `fallback` when the key is absent: configuration files omit keys
+    /// whose value is the reference default.
+    public func decode<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}

@@ -43,32 +43,29 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
-            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
-        }
-        modelType = try value(.modelType, modelType)
-        vocabSize = try value(.vocabSize, vocabSize)
-        hiddenSize = try value(.hiddenSize, hiddenSize)
-        intermediateSize = try value(.intermediateSize, intermediateSize)
-        numHiddenLayers = try value(.numHiddenLayers, numHiddenLayers)
-        numAttentionHeads = try value(.numAttentionHeads, numAttentionHeads)
-        numKeyValueHeads = try value(.numKeyValueHeads, numAttentionHeads)
-        headDim = try value(.headDim, headDim)
-        hiddenAct = try value(.hiddenAct, hiddenAct)
-        maxPositionEmbeddings = try value(.maxPositionEmbeddings, maxPositionEmbeddings)
-        rmsNormEps = try value(.rmsNormEps, rmsNormEps)
-        tieWordEmbeddings = try value(.tieWordEmbeddings, tieWordEmbeddings)
-        attentionBias = try value(.attentionBias, attentionBias)
-        useSlidingWindow = try value(.useSlidingWindow, useSlidingWindow)
+        modelType = try c.decode(.modelType, default: modelType)
+        vocabSize = try c.decode(.vocabSize, default: vocabSize)
+        hiddenSize = try c.decode(.hiddenSize, default: hiddenSize)
+        intermediateSize = try c.decode(.intermediateSize, default: intermediateSize)
+        numHiddenLayers = try c.decode(.numHiddenLayers, default: numHiddenLayers)
+        numAttentionHeads = try c.decode(.numAttentionHeads, default: numAttentionHeads)
+        numKeyValueHeads = try c.decode(.numKeyValueHeads, default: numAttentionHeads)
+        headDim = try c.decode(.headDim, default: headDim)
+        hiddenAct = try c.decode(.hiddenAct, default: hiddenAct)
+        maxPositionEmbeddings = try c.decode(.maxPositionEmbeddings, default: maxPositionEmbeddings)
+        rmsNormEps = try c.decode(.rmsNormEps, default: rmsNormEps)
+        tieWordEmbeddings = try c.decode(.tieWordEmbeddings, default: tieWordEmbeddings)
+        attentionBias = try c.decode(.attentionBias, default: attentionBias)
+        useSlidingWindow = try c.decode(.useSlidingWindow, default: useSlidingWindow)
         slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) ?? (c.contains(.slidingWindow) ? nil : 4096)
-        maxWindowLayers = try value(.maxWindowLayers, maxWindowLayers)
+        maxWindowLayers = try c.decode(.maxWindowLayers, default: maxWindowLayers)
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
         eosTokenIds = try Self.decodeTokenIds(c, .eosTokenIds)
 
         // Rotary settings: transformers ≥ 5 writes `rope_parameters`, older files `rope_theta` and
         // `rope_scaling`. Only the default (unscaled) rotary embedding is implemented.
-        ropeTheta = try value(.ropeTheta, ropeTheta)
+        ropeTheta = try c.decode(.ropeTheta, default: ropeTheta)
         for key in [CodingKeys.ropeScaling, .ropeParameters] where try c.contains(key) && !c.decodeNil(forKey: key) {
             let rope = try c.decode(RopeParameters.self, forKey: key)
             if let type = rope.ropeType ?? rope.type, type != "default" {
