@@ -69,7 +69,9 @@ public enum Vector {
         // Rounding through the magic number 1.5·2²³ (whose ulp is 1) instead of SIMD `rounded` and
         // an Int32 conversion, which are generic and slow in Swift.
         let magic = V(repeating: 12_582_912)
-        var x = pointwiseMax(pointwiseMin(x, V(repeating: 88.37)), V(repeating: -87.3))
+        // Clamps by lane selection: `pointwiseMin/Max` compile to scalar loops here.
+        var x = x.replacing(with: 88.37, where: x .> 88.37)
+        x.replace(with: -87.3, where: x .< -87.3)
         let t = x * 1.442_695_04 + magic
         let n = t - magic  // round(x / ln 2)
         x = x - n * 0.693_359_375

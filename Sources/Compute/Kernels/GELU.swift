@@ -40,28 +40,7 @@ public enum GELU {
         p = p * t + 1.421_413_741
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
-        let e = 1 - p * t * exp(-(a * a))
+        let e = 1 - p * t * Vector.exp(-(a * a))
         return e.replacing(with: -e, where: x .< 0)
-    }
-
-    /// e^x for x ≤ 0 (Cephes expf: 2^n · polynomial on |r| ≤ ln2/2); underflows to about 1e-38.
-    @inline(__always)
-    static func exp(_ x: V) -> V {
-        let v = x.replacing(with: -87.3, where: x .< -87.3)
-        // n = round(v·log2 e) by the 1.5·2²³ trick, whose low mantissa bits then hold n.
-        let magic = V(repeating: 12_582_912)
-        let shifted = v * 1.442_695_040_888_963_4 + magic
-        let n = shifted - magic
-        let r = v - n * 0.693_359_375 + n * 2.121_944_400_546_905_8e-4
-        var p = V(repeating: 1.987_569_150_0e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let poly = p * r * r + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
-        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
-        return poly * scale
     }
 }
