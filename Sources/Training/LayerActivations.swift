@@ -15,8 +15,7 @@ final class LayerActivations {
     let mid: Tensor              // [N, D] residual stream after the attention block
     let midRstd: Tensor          // [N]
     let midNormed: Tensor        // [N, D] post-attention RMSNorm output
-    let gateUp: Tensor           // [N, 2·I] pre-activations, each row [gate | up] (one fused GEMM)
-    let act: Tensor              // [N, I] silu(gate)·up
+    let gate, up, act: Tensor    // [N, I] pre-activations and silu(gate)·up
 
     init(config c: Qwen3Config, batch B: Int, length T: Int) {
         let N = B * T, D = c.hiddenSize, I = c.intermediateSize
@@ -28,16 +27,14 @@ final class LayerActivations {
         probs = Tensor(zeros: [B, c.numAttentionHeads, T, T])
         attention = Tensor(zeros: [N, q])
         mid = Tensor(zeros: [N, D]); midRstd = Tensor(zeros: [N]); midNormed = Tensor(zeros: [N, D])
-        gateUp = Tensor(zeros: [N, 2 * I]); act = Tensor(zeros: [N, I])
+        gate = Tensor(zeros: [N, I]); up = Tensor(zeros: [N, I]); act = Tensor(zeros: [N, I])
     }
 }
 
 /// Gradient buffers shared by the backward pass of every layer.
 final class BackwardScratch {
     let normed: Tensor               // [N, D] d(normed)
-    let act: Tensor                  // [N, I]
-    let gateUp: Tensor               // [N, 2·I] d(gate | up)
-    let qkv: Tensor                  // [N, (Hq + 2·Hkv)·d] fused q|k|v projection output, then its gradient
+    let act, gate, up: Tensor        // [N, I]
     let attention, q: Tensor         // [N, Hq·d]
     let k, v, kRaw: Tensor           // [N, Hkv·d]
     let scores: Tensor               // [T, T]
@@ -46,8 +43,7 @@ final class BackwardScratch {
         let N = B * T, D = c.hiddenSize, I = c.intermediateSize
         let q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
         normed = Tensor(zeros: [N, D])
-        act = Tensor(zeros: [N, I]); gateUp = Tensor(zeros: [N, 2 * I])
-        qkv = Tensor(zeros: [N, q + 2 * kv])
+        act = Tensor(zeros: [N, I]); gate = Tensor(zeros: [N, I]); up = Tensor(zeros: [N, I])
         attention = Tensor(zeros: [N, q]); self.q = Tensor(zeros: [N, q])
         k = Tensor(zeros: [N, kv]); v = Tensor(zeros: [N, kv]); kRaw = Tensor(zeros: [N, kv])
         scores = Tensor(zeros: [T, T])

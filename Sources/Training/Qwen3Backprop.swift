@@ -137,18 +137,9 @@ public final class Qwen3Backprop {
 
         a.input.data.update(from: h.data, count: N * D)
         RMSNorm.forward(a.normed.data, h.data, weight: w.inputNorm.data, rstd: a.inputRstd.data, rows: N, dim: D, eps: eps)
-        if let qkv = w.fusedQKV {
-            let s = scratch!
-            Linear.forward(s.qkv.data, a.normed.data, weight: qkv, rows: N, inFeatures: D, outFeatures: (Hq + 2 * Hkv) * d)
-            Linear.splitColumns(s.qkv.data, rows: N, into: [(a.qRaw.data, Hq * d), (a.kRaw.data, Hkv * d), (a.v.data, Hkv * d)])
-            for (b, y, width) in [(w.qBias, a.qRaw.data, Hq * d), (w.kBias, a.kRaw.data, Hkv * d), (w.vBias, a.v.data, Hkv * d)] {
-                if let b { for r in 0..<N { Vector.add(b.data, into: y + r * width, width) } }
-            }
-        } else {
-            Linear.forward(a.qRaw.data, a.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: N, inFeatures: D, outFeatures: Hq * d)
-            Linear.forward(a.kRaw.data, a.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
-            Linear.forward(a.v.data, a.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
-        }
+        Linear.forward(a.qRaw.data, a.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: N, inFeatures: D, outFeatures: Hq * d)
+        Linear.forward(a.kRaw.data, a.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(a.v.data, a.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.forward(a.q.data, a.qRaw.data, weight: w.qNorm.data, rstd: a.qRstd.data, rows: N * Hq, dim: d, eps: eps)
         RMSNorm.forward(a.k.data, a.kRaw.data, weight: w.kNorm.data, rstd: a.kRstd.data, rows: N * Hkv, dim: d, eps: eps)
         for b in 0..<B {
@@ -164,13 +155,9 @@ public final class Qwen3Backprop {
 
         a.mid.data.update(from: h.data, count: N * D)
         RMSNorm.forward(a.midNormed.data, h.data, weight: w.postAttentionNorm.data, rstd: a.midRstd.data, rows: N, dim: D, eps: eps)
-        if let gateUp = w.fusedGateUp {
-            Linear.forward(a.gateUp.data, a.midNormed.data, weight: gateUp, rows: N, inFeatures: D, outFeatures: 2 * I)
-        } else {  // the same [gate | up] rows from two GEMMs
-            BLAS.gemm(a.midNormed.data, w.gateProj.data, a.gateUp.data, m: N, n: I, k: D, transB: true, ldc: 2 * I)
-            BLAS.gemm(a.midNormed.data, w.upProj.data, a.gateUp.data + I, m: N, n: I, k: D, transB: true, ldc: 2 * I)
-        }
-        SwiGLU.forward(a.act.data, gateUp: a.gateUp.data, rows: N, width: I)
+        Linear.forward(a.gate.data, a.midNormed.data, weight: w.gateProj.data, rows: N, inFeatures: D, outFeatures: I)
+        Linear.forward(a.up.data, a.midNormed.data, weight: w.upProj.data, rows: N, inFeatures: D, outFeatures: I)
+        SwiGLU.forward(a.act.data, gate: a.gate.data, up: a.up.data, count: N * I)
         Linear.forward(h.data, a.act.data, weight: w.downProj.data, rows: N, inFeatures: I, outFeatures: D, accumulate: true)
     }
 
@@ -188,20 +175,13 @@ public final class Qwen3Backprop {
         s.act.fill(0)
         Linear.backward(dX: s.act.data, dWeight: g?.downProj.data, dBias: nil, dY: dh.data, x: a.act.data,
                         weight: w.downProj.data, rows: N, inFeatures: I, outFeatures: D)
-        s.gateUp.fill(0)
-        SwiGLU.backward(dGateUp: s.gateUp.data, dOut: s.act.data, gateUp: a.gateUp.data, rows: N, width: I)
+        s.gate.fill(0); s.up.fill(0)
+        SwiGLU.backward(dGate: s.gate.data, dUp: s.up.data, dOut: s.act.data, gate: a.gate.data, up: a.up.data, count: N * I)
         s.normed.fill(0)
-        let dGate = s.gateUp.data, dUp = s.gateUp.data + I  // column blocks of the [N, 2·I] rows
-        if let gateUp = w.fusedGateUp {
-            BLAS.gemm(dGate, gateUp, s.normed.data, m: N, n: D, k: 2 * I, beta: 1)
-        } else {
-            BLAS.gemm(dGate, w.gateProj.data, s.normed.data, m: N, n: D, k: I, beta: 1, lda: 2 * I)
-            BLAS.gemm(dUp, w.upProj.data, s.normed.data, m: N, n: D, k: I, beta: 1, lda: 2 * I)
-        }
-        if let g {
-            BLAS.gemm(dGate, a.midNormed.data, g.gateProj.data, m: I, n: D, k: N, transA: true, beta: 1, lda: 2 * I)
-            BLAS.gemm(dUp, a.midNormed.data, g.upProj.data, m: I, n: D, k: N, transA: true, beta: 1, lda: 2 * I)
-        }
+        Linear.backward(dX: s.normed.data, dWeight: g?.gateProj.data, dBias: nil, dY: s.gate.data, x: a.midNormed.data,
+                        weight: w.gateProj.data, rows: N, inFeatures: D, outFeatures: I)
+        Linear.backward(dX: s.normed.data, dWeight: g?.upProj.data, dBias: nil, dY: s.up.data, x: a.midNormed.data,
+                        weight: w.upProj.data, rows: N, inFeatures: D, outFeatures: I)
         RMSNorm.backward(dInp: dh.data, dWeight: g?.postAttentionNorm.data, dOut: s.normed.data, inp: a.mid.data,
                          weight: w.postAttentionNorm.data, rstd: a.midRstd.data, rows: N, dim: D)
 
@@ -226,18 +206,11 @@ public final class Qwen3Backprop {
         RMSNorm.backward(dInp: dkRaw.data, dWeight: g?.kNorm.data, dOut: s.k.data, inp: a.kRaw.data, weight: w.kNorm.data,
                          rstd: a.kRstd.data, rows: N * Hkv, dim: d)
         s.normed.fill(0)
-        // d(normed) through the fused q|k|v weight in one GEMM; weight gradients per projection.
-        let fused = w.fusedQKV
-        if let qkv = fused {
-            Linear.joinColumns([(UnsafePointer(dqRaw.data), Hq * d), (UnsafePointer(dkRaw.data), Hkv * d), (UnsafePointer(s.v.data), Hkv * d)], rows: N, into: s.qkv.data)
-            BLAS.gemm(s.qkv.data, qkv, s.normed.data, m: N, n: D, k: (Hq + 2 * Hkv) * d, beta: 1)
-        }
-        let dX = fused == nil ? s.normed.data : nil
-        Linear.backward(dX: dX, dWeight: g?.qProj.data, dBias: g?.qBias?.data, dY: dqRaw.data, x: a.normed.data,
+        Linear.backward(dX: s.normed.data, dWeight: g?.qProj.data, dBias: g?.qBias?.data, dY: dqRaw.data, x: a.normed.data,
                         weight: w.qProj.data, rows: N, inFeatures: D, outFeatures: Hq * d)
-        Linear.backward(dX: dX, dWeight: g?.kProj.data, dBias: g?.kBias?.data, dY: dkRaw.data, x: a.normed.data,
+        Linear.backward(dX: s.normed.data, dWeight: g?.kProj.data, dBias: g?.kBias?.data, dY: dkRaw.data, x: a.normed.data,
                         weight: w.kProj.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
-        Linear.backward(dX: dX, dWeight: g?.vProj.data, dBias: g?.vBias?.data, dY: s.v.data, x: a.normed.data,
+        Linear.backward(dX: s.normed.data, dWeight: g?.vProj.data, dBias: g?.vBias?.data, dY: s.v.data, x: a.normed.data,
                         weight: w.vProj.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.backward(dInp: dh.data, dWeight: g?.inputNorm.data, dOut: s.normed.data, inp: a.input.data,
                          weight: w.inputNorm.data, rstd: a.inputRstd.data, rows: N, dim: D)
