@@ -9,10 +9,6 @@ struct CheckpointTensors: TensorSource {
     var names: [String] { checkpoint.names }
     func shape(of name: String) -> [Int]? { checkpoint.entry(name)?.shape }
     func tensor(_ name: String) throws -> Tensor { try checkpoint.tensor(name) }
-    /// Copies and releases the mapped pages, so the mapping and the copy are not both resident.
-    func read(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
-        try checkpoint.read(name, into: destination)
-    }
     var sourceDescription: String { directory.path }
 }
 

@@ -87,17 +87,9 @@ public final class Qwen3Model: @unchecked Sendable {
 
         // Attention block.
         RMSNorm.forward(s.normed.data, h.data, weight: w.inputNorm.data, rows: T, dim: D, eps: eps)
-        if let qkv = w.fusedQKV {
-            Linear.forward(s.qkv.data, s.normed.data, weight: qkv, rows: T, inFeatures: D, outFeatures: (Hq + 2 * Hkv) * d)
-            Linear.splitColumns(s.qkv.data, rows: T, into: [(s.q.data, Hq * d), (kRows, Hkv * d), (vRows, Hkv * d)])
-            for (b, y, width) in [(w.qBias, s.q.data, Hq * d), (w.kBias, kRows, Hkv * d), (w.vBias, vRows, Hkv * d)] {
-                if let b { for r in 0..<T { Vector.add(b.data, into: y + r * width, width) } }
-            }
-        } else {
-            Linear.forward(s.q.data, s.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: T, inFeatures: D, outFeatures: Hq * d)
-            Linear.forward(kRows, s.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
-            Linear.forward(vRows, s.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
-        }
+        Linear.forward(s.q.data, s.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: T, inFeatures: D, outFeatures: Hq * d)
+        Linear.forward(kRows, s.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(vRows, s.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.forward(s.q.data, s.q.data, weight: w.qNorm.data, rows: T * Hq, dim: d, eps: eps)
         RMSNorm.forward(kRows, kRows, weight: w.kNorm.data, rows: T * Hkv, dim: d, eps: eps)
         rotary.apply(s.q.data, cos: cos, sin: sin, tokens: T, heads: Hq)
@@ -109,29 +101,22 @@ public final class Qwen3Model: @unchecked Sendable {
 
         // MLP block.
         RMSNorm.forward(s.normed.data, h.data, weight: w.postAttentionNorm.data, rows: T, dim: D, eps: eps)
-        if let gateUp = w.fusedGateUp {
-            Linear.forward(s.gateUp.data, s.normed.data, weight: gateUp, rows: T, inFeatures: D, outFeatures: 2 * I)
-            SwiGLU.forward(s.act.data, gateUp: s.gateUp.data, rows: T, width: I)
-        } else {
-            let gate = s.gateUp.data, up = s.gateUp.data + T * I
-            Linear.forward(gate, s.normed.data, weight: w.gateProj.data, rows: T, inFeatures: D, outFeatures: I)
-            Linear.forward(up, s.normed.data, weight: w.upProj.data, rows: T, inFeatures: D, outFeatures: I)
-            SwiGLU.forward(s.act.data, gate: gate, up: up, count: T * I)
-        }
-        Linear.forward(h.data, s.act.data, weight: w.downProj.data, rows: T, inFeatures: I, outFeatures: D, accumulate: true)
+        Linear.forward(s.gate.data, s.normed.data, weight: w.gateProj.data, rows: T, inFeatures: D, outFeatures: I)
+        Linear.forward(s.up.data, s.normed.data, weight: w.upProj.data, rows: T, inFeatures: D, outFeatures: I)
+        SwiGLU.forward(s.gate.data, gate: s.gate.data, up: s.up.data, count: T * I)
+        Linear.forward(h.data, s.gate.data, weight: w.downProj.data, rows: T, inFeatures: I, outFeatures: D, accumulate: true)
     }
 }
 
 /// Activation buffers of one decoder layer for T tokens, reused by every layer of a pass.
 final class LayerScratch {
-    let normed, q, attention, qkv, gateUp, act, scores: Tensor
+    let normed, q, attention, gate, up, scores: Tensor
     init(config c: Qwen3Config, tokens T: Int, keys S: Int) {
         normed = Tensor(zeros: [T, c.hiddenSize])
         q = Tensor(zeros: [T, c.numAttentionHeads * c.headDim])
         attention = Tensor(zeros: [T, c.numAttentionHeads * c.headDim])
-        qkv = Tensor(zeros: [T, (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim])
-        gateUp = Tensor(zeros: [T, 2 * c.intermediateSize])
-        act = Tensor(zeros: [T, c.intermediateSize])
+        gate = Tensor(zeros: [T, c.intermediateSize])
+        up = Tensor(zeros: [T, c.intermediateSize])
         scores = Tensor(zeros: [T, S])
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Compute
 
 /// One decoder layer's weights, in the order the data flows through them.
@@ -11,19 +10,6 @@ public struct Qwen3LayerWeights: @unchecked Sendable {
     public var postAttentionNorm: Tensor    // [D]
     public var gateProj: Tensor, upProj: Tensor  // [I, D]
     public var downProj: Tensor             // [D, I]
-}
-
-extension Qwen3LayerWeights {
-    /// q, k and v stacked as one [Hq·d + 2·Hkv·d, D] matrix when they lie back to back in memory
-    /// (as `Qwen3Weights.load` lays them out): the three projections become one GEMM.
-    public var fusedQKV: UnsafeMutablePointer<Float>? {
-        kProj.data == qProj.data + qProj.count && vProj.data == kProj.data + kProj.count ? qProj.data : nil
-    }
-
-    /// gate and up stacked as one [2·I, D] matrix when they lie back to back in memory.
-    public var fusedGateUp: UnsafeMutablePointer<Float>? {
-        upProj.data == gateProj.data + gateProj.count ? gateProj.data : nil
-    }
 }
 
 /// All weights of Qwen3ForCausalLM. With tied embeddings `lmHead` is `embedTokens` itself.
@@ -61,9 +47,6 @@ public struct Qwen3Weights: @unchecked Sendable {
 
     /// Strict loading: every expected tensor must be present with its exact shape, and every tensor
     /// in the source must be used. With tied embeddings a stray `lm_head.weight` is ignored.
-    /// Each layer's matrices are copied into one block (`LayerBlock`, the fused GEMMs' layout; a
-    /// checkpoint's mapped pages are released behind the copy); the other tensors stay as the
-    /// source gives them (zero-copy views of an F32 checkpoint).
     public static func load(_ config: Qwen3Config, from source: TensorSource) throws -> Qwen3Weights {
         let expected = expectedShapes(config)
         let expectedNames = Set(expected.map(\.0))
@@ -86,16 +69,17 @@ public struct Qwen3Weights: @unchecked Sendable {
         var layers: [Qwen3LayerWeights] = []
         for l in 0..<config.numHiddenLayers {
             let p = "model.layers.\(l)."
-            let block = try LayerBlock(config, from: source, prefix: p)
             layers.append(Qwen3LayerWeights(
                 inputNorm: try t(p + "input_layernorm.weight"),
-                qProj: block.qProj, kProj: block.kProj, vProj: block.vProj,
+                qProj: try t(p + "self_attn.q_proj.weight"), kProj: try t(p + "self_attn.k_proj.weight"),
+                vProj: try t(p + "self_attn.v_proj.weight"),
                 qBias: try bias(p + "self_attn.q_proj.bias"), kBias: try bias(p + "self_attn.k_proj.bias"),
                 vBias: try bias(p + "self_attn.v_proj.bias"), oBias: try bias(p + "self_attn.o_proj.bias"),
                 qNorm: try t(p + "self_attn.q_norm.weight"), kNorm: try t(p + "self_attn.k_norm.weight"),
-                oProj: block.oProj,
+                oProj: try t(p + "self_attn.o_proj.weight"),
                 postAttentionNorm: try t(p + "post_attention_layernorm.weight"),
-                gateProj: block.gateProj, upProj: block.upProj, downProj: block.downProj))
+                gateProj: try t(p + "mlp.gate_proj.weight"), upProj: try t(p + "mlp.up_proj.weight"),
+                downProj: try t(p + "mlp.down_proj.weight")))
         }
         let embed = try t("model.embed_tokens.weight")
         return Qwen3Weights(
@@ -124,32 +108,6 @@ public struct Qwen3Weights: @unchecked Sendable {
         list.append(("model.norm.weight", norm))
         if !config.tieWordEmbeddings { list.append(("lm_head.weight", lmHead)) }
         return list
-    }
-}
-
-/// The matrices of one decoder layer copied into one aligned buffer, in the order the forward uses
-/// them: q, k, v (back to back: one fused GEMM), o, gate, up (back to back), down. The named
-/// tensors are views into it, so in-place updates (training) and the fused GEMMs see the same data.
-struct LayerBlock {
-    let qProj, kProj, vProj, oProj, gateProj, upProj, downProj: Tensor
-
-    init(_ c: Qwen3Config, from source: TensorSource, prefix p: String) throws {
-        let D = c.hiddenSize, I = c.intermediateSize, q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
-        let parts: [(String, [Int])] = [
-            ("self_attn.q_proj.weight", [q, D]), ("self_attn.k_proj.weight", [kv, D]), ("self_attn.v_proj.weight", [kv, D]),
-            ("self_attn.o_proj.weight", [D, q]), ("mlp.gate_proj.weight", [I, D]), ("mlp.up_proj.weight", [I, D]),
-            ("mlp.down_proj.weight", [D, I]),
-        ]
-        let buffer = AlignedBuffer(count: parts.reduce(0) { $0 + $1.1.reduce(1, *) })
-        var views: [Tensor] = []
-        var offset = 0
-        for (name, shape) in parts {
-            try source.read(p + name, into: buffer.pointer + offset)
-            views.append(Tensor(shape: shape, borrowing: buffer.pointer + offset, owner: buffer))
-            offset += shape.reduce(1, *)
-        }
-        (qProj, kProj, vProj, oProj) = (views[0], views[1], views[2], views[3])
-        (gateProj, upProj, downProj) = (views[4], views[5], views[6])
     }
 }
 

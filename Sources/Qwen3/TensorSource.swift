@@ -8,17 +8,8 @@ public protocol TensorSource {
     func shape(of name: String) -> [Int]?
     /// The tensor as float32.
     func tensor(_ name: String) throws -> Tensor
-    /// The tensor as float32, written into `destination` (room for its element count).
-    func read(_ name: String, into destination: UnsafeMutablePointer<Float>) throws
     /// Says where the tensors come from, for error messages.
     var sourceDescription: String { get }
-}
-
-extension TensorSource {
-    public func read(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
-        let t = try tensor(name)
-        destination.update(from: t.data, count: t.count)
-    }
 }
 
 /// Tensors held in memory (tests, freshly initialised models).

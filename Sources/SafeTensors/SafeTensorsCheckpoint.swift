@@ -102,12 +102,6 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
         return try file.tensor(name)
     }
 
-    /// Tensor `name` as float32 into `destination`; see `SafeTensorsFile.read(_:into:)`.
-    public func read(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
-        guard let file = location[name] else { throw SafeTensorsError("\(directory.path): no tensor named \"\(name)\"") }
-        try file.read(name, into: destination)
-    }
-
     /// The stored element types over all tensors.
     public var dtypes: Set<SafeTensorsDType> { Set(files.flatMap { $0.entries.values.map(\.dtype) }) }
 }

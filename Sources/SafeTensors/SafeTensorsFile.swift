@@ -94,23 +94,6 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
-    /// Converts tensor `name` to float32 into `destination` (room for its element count), then lets
-    /// the kernel drop the source pages: for loaders that lay the weights out themselves, so the
-    /// mapping and the copy are not both resident.
-    public func read(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
-        let e = try lookup(name)
-        let src = pointer(e)
-        switch e.dtype {
-        case .f32: Conversion.f32Copy(src, destination, count: e.count)
-        case .bf16: Conversion.bf16ToF32(src, destination, count: e.count)
-        case .f16: Conversion.f16ToF32(src, destination, count: e.count)
-        case .f64: Conversion.f64ToF32(src, destination, count: e.count)
-        default:
-            throw SafeTensorsError("\(url.path): tensor \"\(name)\" is \(e.dtype.rawValue), not a float type (use int32s/int64s/bytes)")
-        }
-        release(e)
-    }
-
     /// The tensor as Int32: I32 as stored; I64 narrowed (an error if a value does not fit); I16, I8, U8
     /// and BOOL widened.
     public func int32s(_ name: String) throws -> [Int32] {

@@ -39,34 +39,4 @@ public enum Linear {
             }
         }
     }
-
-    /// Copies the column blocks of src [rows, Σ widths] into their own [rows, width] buffers: the
-    /// output of a fused projection (q|k|v) split into what the next kernels read.
-    public static func splitColumns(_ src: UnsafePointer<Float>, rows: Int, into parts: [(UnsafeMutablePointer<Float>, Int)]) {
-        let total = parts.reduce(0) { $0 + $1.1 }
-        Parallel.forChunks(rows, grain: 64) { range in
-            for r in range {
-                var column = 0
-                for (dst, width) in parts {
-                    (dst + r * width).update(from: src + r * total + column, count: width)
-                    column += width
-                }
-            }
-        }
-    }
-
-    /// The inverse of `splitColumns`: dst [rows, Σ widths] from the blocks (gradients of a fused
-    /// projection's outputs, for its one dX GEMM).
-    public static func joinColumns(_ parts: [(UnsafePointer<Float>, Int)], rows: Int, into dst: UnsafeMutablePointer<Float>) {
-        let total = parts.reduce(0) { $0 + $1.1 }
-        Parallel.forChunks(rows, grain: 64) { range in
-            for r in range {
-                var column = 0
-                for (src, width) in parts {
-                    (dst + r * total + column).update(from: src + r * width, count: width)
-                    column += width
-                }
-            }
-        }
-    }
 }
