@@ -33,12 +33,8 @@ enum Conversion {
         }
     }
 
-    /// Split over the cores too: copying a checkpoint into fresh memory is bound by page faults on
-    /// both sides, which the cores take in parallel.
     static func f32Copy(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forChunks(count, grain: 1 << 18) { range in
-            UnsafeMutableRawPointer(dst + range.lowerBound).copyMemory(from: src + 4 * range.lowerBound, byteCount: 4 * range.count)
-        }
+        UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * count)
     }
 
     static func f64ToF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
