@@ -3,7 +3,7 @@ import Foundation
 // explicitlm-bench TASK [--key value ...]: runs one measured task and prints one JSON line.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
-    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n"
+    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N] [--prefill-repeats N]\n"
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
         + "       ExplicitLMBench train-step --model DIR [--mode frozen|full] [--batch B] [--tokens T] [--layer L] [--steps N]\n"
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
