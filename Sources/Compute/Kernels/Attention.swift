@@ -5,7 +5,15 @@ import Foundation
 /// q [T, Hq, d] holds the queries of the last T of S positions; k and v [S, Hkv, d] hold all S keys
 /// and values (the cache). Query head h reads kv head h / (Hq/Hkv). Query t sits at absolute position
 /// S − T + t and attends to keys 0...S−T+t. Scores and softmax are float32, as the reference.
+///
+/// Threads: the kv groups are split over `Parallel.workers`, each running its heads' GEMMs on one
+/// BLAS thread (no OpenBLAS hand-off per small GEMM, and a group's dK/dV have one writer). Causal
+/// blocking: the queries go in blocks of `block` rows, and a block's GEMMs stop at the last key its
+/// last row sees, so most of the masked upper triangle is never computed.
 public enum Attention {
+    /// Query rows per causal block.
+    static let block = 64
+
     /// out [T, Hq, d]. `probs`, when given ([Hq, T, S]), keeps the attention weights for backward.
     /// `scratch` needs T·S floats when `probs` is nil.
     public static func forward(
@@ -17,84 +25,127 @@ public enum Attention {
         let qStride = heads * d, kvStride = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let past = S - T
-        for h in 0..<heads {
-            let p = probs.map { $0 + h * T * S } ?? scratch
-            let kh = k + (h / group) * d, vh = v + (h / group) * d
-            // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices).
-            BLAS.gemm(q + h * d, kh, p, m: T, n: S, k: d, transB: true, alpha: scale,
-                      lda: qStride, ldb: kvStride, ldc: S)
-            softmaxCausal(p, rows: T, columns: S, past: past)
-            // out_h [T, d] = probs · v_h.
-            BLAS.gemm(p, vh, out + h * d, m: T, n: d, k: S, lda: S, ldb: kvStride, ldc: qStride)
+        overGroups(kvHeads, scratch: scratch, needsScratch: probs == nil, size: T * S) { g, own in
+            for h in g * group..<(g + 1) * group {
+                let p = probs.map { $0 + h * T * S } ?? own
+                let kh = k + g * d, vh = v + g * d
+                // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices), by causal blocks.
+                forBlocks(T) { r0, r1 in
+                    BLAS.gemm(q + r0 * qStride + h * d, kh, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
+                              alpha: scale, lda: qStride, ldb: kvStride, ldc: S)
+                }
+                softmaxCausal(p, rows: 0..<T, columns: S, past: past)
+                // out_h [T, d] = probs · v_h.
+                forBlocks(T) { r0, r1 in
+                    BLAS.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
+                              lda: S, ldb: kvStride, ldc: qStride)
+                }
+            }
         }
     }
 
     /// Backward of `forward` from the saved `probs` [Hq, T, S]: accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
     /// dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
-    /// GQA: the query heads of a group add into their kv head's dK/dV one after another, so every
-    /// output is written by one GEMM at a time (BLAS threads inside it). `scratch` needs T·S floats.
+    /// GQA: the query heads of a group run on one thread and add into their kv head's dK/dV one
+    /// after another, so every output has one writer. `scratch` needs T·S floats.
     public static func backward(
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        probs: UnsafePointer<Float>, scratch dp: UnsafeMutablePointer<Float>,
+        probs: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
         queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
     ) {
         let group = heads / kvHeads
         let qStride = heads * d, kvStride = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let past = S - T
-        for h in 0..<heads {
-            let p = probs + h * T * S
-            let kv = (h / group) * d
-            // dV_h [S, d] += Pᵀ [S, T] · dO_h [T, d].
-            BLAS.gemm(p, dOut + h * d, dv + kv, m: S, n: d, k: T, transA: true, beta: 1,
-                      lda: S, ldb: qStride, ldc: kvStride)
-            // dP [T, S] = dO_h · V_hᵀ.
-            BLAS.gemm(dOut + h * d, v + kv, dp, m: T, n: S, k: d, transB: true,
-                      lda: qStride, ldb: kvStride, ldc: S)
-            softmaxBackward(dp, probs: p, rows: T, columns: S, past: past)
-            // dQ_h [T, d] += scale · dS · K_h;  dK_h [S, d] += scale · dSᵀ · Q_h.
-            BLAS.gemm(dp, k + kv, dq + h * d, m: T, n: d, k: S, alpha: scale, beta: 1,
-                      lda: S, ldb: kvStride, ldc: qStride)
-            BLAS.gemm(dp, q + h * d, dk + kv, m: S, n: d, k: T, transA: true, alpha: scale, beta: 1,
-                      lda: S, ldb: qStride, ldc: kvStride)
+        overGroups(kvHeads, scratch: scratch, needsScratch: true, size: T * S) { g, dp in
+            let kv = g * d
+            for h in g * group..<(g + 1) * group {
+                let p = probs + h * T * S
+                // Rows r0..<r1 of P, dP and dS are zero past column past + r1.
+                forBlocks(T) { r0, r1 in
+                    // dV_h [S, d] += Pᵀ [S, T] · dO_h [T, d];  dP [T, S] = dO_h · V_hᵀ.
+                    BLAS.gemm(p + r0 * S, dOut + r0 * qStride + h * d, dv + kv, m: past + r1, n: d, k: r1 - r0,
+                              transA: true, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
+                    BLAS.gemm(dOut + r0 * qStride + h * d, v + kv, dp + r0 * S, m: r1 - r0, n: past + r1, k: d,
+                              transB: true, lda: qStride, ldb: kvStride, ldc: S)
+                }
+                softmaxBackward(dp, probs: p, rows: 0..<T, columns: S, past: past)
+                forBlocks(T) { r0, r1 in
+                    // dQ_h [T, d] += scale · dS · K_h;  dK_h [S, d] += scale · dSᵀ · Q_h.
+                    BLAS.gemm(dp + r0 * S, k + kv, dq + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
+                              alpha: scale, beta: 1, lda: S, ldb: kvStride, ldc: qStride)
+                    BLAS.gemm(dp + r0 * S, q + r0 * qStride + h * d, dk + kv, m: past + r1, n: d, k: r1 - r0,
+                              transA: true, alpha: scale, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
+                }
+            }
+        }
+    }
+
+    /// Calls `body(r0, r1)` for the causal row blocks of 0..<rows.
+    @inline(__always)
+    static func forBlocks(_ rows: Int, _ body: (Int, Int) -> Void) {
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(rows, r0 + block)
+            body(r0, r1)
+            r0 = r1
+        }
+    }
+
+    /// Runs `body(group, scratch)` for every kv group, the groups dealt round-robin to the workers
+    /// with BLAS single-threaded meanwhile. The first worker uses the caller's scratch, the others
+    /// one of `size` floats each (only when `needsScratch`).
+    static func overGroups(
+        _ groups: Int, scratch: UnsafeMutablePointer<Float>, needsScratch: Bool, size: Int,
+        _ body: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let workers = min(Parallel.workers, groups)
+        guard workers > 1 else {
+            for g in 0..<groups { body(g, scratch) }
+            return
+        }
+        let extra = UnsafeMutablePointer<Float>.allocate(capacity: needsScratch ? (workers - 1) * size : 1)
+        defer { extra.deallocate() }
+        let blasThreads = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = blasThreads }
+        Parallel.forEach(workers, grain: 1) { w in
+            let own = w == 0 ? scratch : extra + (needsScratch ? (w - 1) * size : 0)
+            for g in stride(from: w, to: groups, by: workers) { body(g, own) }
         }
     }
 
     /// In place: dP [T, S] → dS = P ⊙ (dP − Σ_s dP·P) on the visible columns, 0 on masked ones.
     static func softmaxBackward(
-        _ dp: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, rows: Int, columns: Int, past: Int
+        _ dp: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, rows: Range<Int>, columns: Int, past: Int
     ) {
-        Parallel.forChunks(rows, grain: max(1, 8192 / max(columns, 1))) { range in
-            for t in range {
-                let g = dp + t * columns, p = probs + t * columns
-                let visible = past + t + 1
-                let dot = Vector.dot(g, p, visible)
-                for s in 0..<visible { g[s] = p[s] * (g[s] - dot) }
-                for s in visible..<columns { g[s] = 0 }
-            }
+        for t in rows {
+            let g = dp + t * columns, p = probs + t * columns
+            let visible = past + t + 1
+            let dot = Vector.dot(g, p, visible)
+            for s in 0..<visible { g[s] = p[s] * (g[s] - dot) }
+            for s in visible..<columns { g[s] = 0 }
         }
     }
 
     /// Row-wise softmax of scores [T, S] where row t sees columns 0...past+t; masked columns become 0.
-    static func softmaxCausal(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int, past: Int) {
-        Parallel.forChunks(rows, grain: max(1, 8192 / max(columns, 1))) { range in
-            for t in range {
-                let row = p + t * columns
-                let visible = past + t + 1
-                var m = -Float.infinity
-                for s in 0..<visible { m = max(m, row[s]) }
-                var sum: Float = 0
-                for s in 0..<visible {
-                    let e = expf(row[s] - m)
-                    row[s] = e
-                    sum += e
-                }
-                let inv = 1 / sum
-                for s in 0..<visible { row[s] *= inv }
-                for s in visible..<columns { row[s] = 0 }
+    static func softmaxCausal(_ p: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Int, past: Int) {
+        for t in rows {
+            let row = p + t * columns
+            let visible = past + t + 1
+            var m = -Float.infinity
+            for s in 0..<visible { m = max(m, row[s]) }
+            var sum: Float = 0
+            for s in 0..<visible {
+                let e = expf(row[s] - m)
+                row[s] = e
+                sum += e
             }
+            let inv = 1 / sum
+            for s in 0..<visible { row[s] *= inv }
+            for s in visible..<columns { row[s] = 0 }
         }
     }
 }

@@ -3,11 +3,12 @@ import Foundation
 // explicitlm-bench TASK [--key value ...]: runs one measured task and prints one JSON line.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
-    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N]\n"
+    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N] [--prefill-repeats N]\n"
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
         + "       ExplicitLMBench train-step --model DIR [--batch B] [--tokens T] [--layer L] [--steps N]\n"
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
-        + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n").utf8))
+        + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
+        + "       ExplicitLMBench attention [--tokens 256] [--layers 28] [--repeats 3]\n").utf8))
     exit(2)
 }
 var options: [String: String] = [:]
@@ -23,6 +24,7 @@ do {
     case "train-step": try benchTrainStep(options)
     case "train-full": try benchTrainFull(options)
     case "embed": try benchEmbed(options)
+    case "attention": try benchAttention(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
         exit(2)
