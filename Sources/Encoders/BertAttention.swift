@@ -31,26 +31,10 @@ enum BertAttention {
                 let q = qkv + start * stride + h * d, k = q + D, v = q + 2 * D
                 // scores [L, L] = scale · q_h k_hᵀ.
                 BLAS.gemm(q, k, scores, m: L, n: L, k: d, transB: true, alpha: scale, lda: stride, ldb: stride, ldc: L)
-                softmaxRows(scores, rows: L, columns: L)
+                for r in 0..<L { Softmax.row(scores + r * L, count: L) }
                 // out_h [L, d] = probs · v_h.
                 BLAS.gemm(scores, v, out + start * D + h * d, m: L, n: d, k: L, lda: L, ldb: stride, ldc: D)
             }
-        }
-    }
-
-    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        for r in 0..<rows {
-            let row = p + r * columns
-            var m = -Float.infinity
-            for s in 0..<columns { m = max(m, row[s]) }
-            var sum: Float = 0
-            for s in 0..<columns {
-                let e = expf(row[s] - m)
-                row[s] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for s in 0..<columns { row[s] *= inv }
         }
     }
 }

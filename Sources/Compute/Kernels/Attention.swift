@@ -135,16 +135,7 @@ public enum Attention {
         for t in rows {
             let row = p + t * columns
             let visible = past + t + 1
-            var m = -Float.infinity
-            for s in 0..<visible { m = max(m, row[s]) }
-            var sum: Float = 0
-            for s in 0..<visible {
-                let e = expf(row[s] - m)
-                row[s] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for s in 0..<visible { row[s] *= inv }
+            Softmax.row(row, count: visible)
             for s in visible..<columns { row[s] = 0 }
         }
     }
