@@ -20,23 +20,11 @@ public struct PretrainData: Sendable {
     public static func load(
         jsonl url: URL, maxSeqLen: Int, eosId: Int32, tokenize: (String) throws -> [Int32]
     ) throws -> PretrainData {
-        let content: String
-        do { content = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ConfigError("\(url.path): cannot read as UTF-8 text: \(error.localizedDescription)")
-        }
         var sequences: [[Int32]] = []
-        var lineNumber = 0
-        for line in content.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.allSatisfy({ $0.isWhitespace }) { continue }
-            let object: JSONValue
-            do { object = try JSONValue.parse(Array(line.utf8)) } catch let e as JSONParseError {
-                throw ConfigError("\(url.path):\(lineNumber): not valid JSON at column \(e.column): \(e.reason)")
-            }
-            guard object.objectValue != nil else { throw ConfigError("\(url.path):\(lineNumber): expected a JSON object {\"text\": ...}") }
-            guard let text = object["text"]?.stringValue else { throw ConfigError("\(url.path):\(lineNumber): missing string field \"text\"") }
+        for (line, object) in try readJSONLines(url) {
+            guard let text = object["text"]?.stringValue else { throw ConfigError("\(url.path):\(line): missing string field \"text\"") }
             let ids: [Int32]
-            do { ids = try tokenize(text) } catch { throw ConfigError("\(url.path):\(lineNumber): cannot tokenize: \(error)") }
+            do { ids = try tokenize(text) } catch { throw ConfigError("\(url.path):\(line): cannot tokenize: \(error)") }
             sequences.append(Array((ids + [eosId]).prefix(maxSeqLen)))
         }
         if sequences.isEmpty { throw ConfigError("\(url.path): no {\"text\": ...} lines") }

@@ -58,22 +58,12 @@ struct EmbedCommand: ParsableCommand {
 
     /// The "text" of every non-blank line; errors name the file and line.
     static func readTexts(_ path: String) throws -> [String] {
-        let content: String
-        do { content = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CLIError("\(path): cannot read: \(error.localizedDescription)")
-        }
-        var texts: [String] = []
-        for (n, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy(\.isWhitespace) { continue }
-            guard let object = try? JSONValue.parse(Array(line.utf8)), object.objectValue != nil else {
-                throw CLIError("\(path):\(n + 1): not a JSON object")
-            }
+        try readJSONLines(URL(fileURLWithPath: path)).map { line, object in
             guard let text = object["text"]?.stringValue else {
-                throw CLIError("\(path):\(n + 1): key 'text' is missing or not a string")
+                throw CLIError("\(path):\(line): key 'text' is missing or not a string")
             }
-            texts.append(text)
+            return text
         }
-        return texts
     }
 }
 
