@@ -29,7 +29,7 @@ public enum PretrainRun {
         let vocab = model.config.vocabSize
         for (i, s) in data.sequences.enumerated() {
             if let bad = s.first(where: { $0 < 0 || Int($0) >= vocab }) {
-                throw ConfigError("\(datasetPath(config)): sample \(i + 1) has token id \(bad), outside the model's vocabulary of \(vocab)")
+                throw ConfigError("\(datasetURL.path): sample \(i + 1) has token id \(bad), outside the model's vocabulary of \(vocab)")
             }
         }
         let encoder = JSONEncoder()
@@ -51,6 +51,4 @@ public enum PretrainRun {
         return try Qwen3Initializer.model(config: qwen, initializerRange: try Qwen3Initializer.initializerRange(configJSON: url),
                                           seed: config.seed)
     }
-
-    private static func datasetPath(_ c: PretrainConfig) -> String { c.datasetPath ?? "" }
 }

@@ -83,14 +83,12 @@ public final class Pretrainer {
         let started = Date()
         let firstStep = step
         while step < end {
-            let stepStart = Date()
             let m = trainStep()
             m.jsonLine.utf8.withContiguousStorageIfAvailable { metricsFile.write(Data($0)) }
             metricsFile.write(Data("\n".utf8))
             done.append(m)
             let elapsed = Date().timeIntervalSince(started)
             let left = elapsed / Double(step - firstStep) * Double(end - step)
-            _ = stepStart
             progress?(String(format: "step %d/%d  loss %.4f  lr %.3e  %.0f tok/s  left %@",
                              step, end, m.loss, m.lr, m.tokensPerSec, Self.clock(left)))
             if config.saveInterval > 0, step % config.saveInterval == 0, step < end { try saveCheckpoint() }
