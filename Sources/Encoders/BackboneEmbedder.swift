@@ -30,12 +30,7 @@ public final class BackboneEmbedder: SentenceEmbedder {
         let hidden = model.hiddenStates(ids, cache: KVCache(config: model.config, capacity: ids.count))
         RMSNorm.forward(hidden.data, hidden.data, weight: model.weights.norm.data, rows: ids.count, dim: D,
                         eps: Float(model.config.rmsNormEps))
-        var v = [Float](repeating: 0, count: D)
-        v.withUnsafeMutableBufferPointer { out in
-            for t in 0..<ids.count { Vector.add(hidden.data + t * D, into: out.baseAddress!, D) }
-        }
-        let inv = 1 / Float(ids.count)
-        for i in 0..<D { v[i] *= inv }
+        var v = pool(hidden, rows: 0..<ids.count, mode: .mean)
         l2Normalize(&v)
         return v
     }

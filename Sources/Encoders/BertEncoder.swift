@@ -28,7 +28,7 @@ public final class BertEncoder: SentenceEmbedder {
 
     public static func load(directory: URL) throws -> BertEncoder {
         let config = try BertConfig.load(from: directory.appendingPathComponent("config.json"))
-        let weights = try BertWeights.load(config, from: CheckpointTensors(checkpoint: try SafeTensorsCheckpoint(directory: directory)))
+        let weights = try BertWeights.load(config, from: try SafeTensorsCheckpoint(directory: directory))
         let tokenizer = try WordPieceTokenizer(url: directory.appendingPathComponent("tokenizer.json"))
         if tokenizer.vocabSize > config.vocabSize {
             throw EncoderError("\(directory.path): tokenizer.json has \(tokenizer.vocabSize) ids, config.json vocab_size is \(config.vocabSize)")
@@ -51,7 +51,7 @@ public final class BertEncoder: SentenceEmbedder {
             let end = min(texts.count, start + max(1, batchSize))
             let (hidden, offsets) = try model.lastHiddenStates(texts[start..<end].map(tokenize))
             for b in 0..<(end - start) {
-                var v = Self.pool(hidden, rows: offsets[b]..<offsets[b + 1], mode: sentenceConfig.pooling)
+                var v = pool(hidden, rows: offsets[b]..<offsets[b + 1], mode: sentenceConfig.pooling)
                 if sentenceConfig.normalize { l2Normalize(&v) }
                 result.append(v)
             }
@@ -65,30 +65,5 @@ public final class BertEncoder: SentenceEmbedder {
         var vectors = try encode(texts)
         if !sentenceConfig.normalize { for i in vectors.indices { l2Normalize(&vectors[i]) } }
         return vectors
-    }
-
-    /// Mean, first-token or element-wise max of the rows of one sequence.
-    static func pool(_ hidden: Tensor, rows: Range<Int>, mode: Pooling) -> [Float] {
-        let D = hidden.shape[1]
-        var v = [Float](repeating: 0, count: D)
-        if rows.isEmpty { return v }
-        v.withUnsafeMutableBufferPointer { out in
-            let o = out.baseAddress!
-            switch mode {
-            case .cls:
-                o.update(from: hidden.data + rows.lowerBound * D, count: D)
-            case .mean:
-                for r in rows { Vector.add(hidden.data + r * D, into: o, D) }
-                let inv = 1 / Float(rows.count)
-                for i in 0..<D { o[i] *= inv }
-            case .max:
-                o.update(from: hidden.data + rows.lowerBound * D, count: D)
-                for r in rows.dropFirst() {
-                    let x = hidden.data + r * D
-                    for i in 0..<D { o[i] = max(o[i], x[i]) }
-                }
-            }
-        }
-        return v
     }
 }

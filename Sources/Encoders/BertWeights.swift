@@ -99,12 +99,3 @@ public struct BertWeights: @unchecked Sendable {
         return out
     }
 }
-
-/// The tensors of a checkpoint directory (model.safetensors or shards).
-struct CheckpointTensors: TensorSource {
-    let checkpoint: SafeTensorsCheckpoint
-    var names: [String] { checkpoint.names }
-    func shape(of name: String) -> [Int]? { checkpoint.entry(name)?.shape }
-    func tensor(_ name: String) throws -> Tensor { try checkpoint.tensor(name) }
-    var sourceDescription: String { checkpoint.directory.path }
-}

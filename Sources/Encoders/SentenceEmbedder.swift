@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import JSON
 import Qwen3
@@ -34,6 +35,31 @@ public func makeEmbedder(path: URL, textEncoder: ((String) -> [Int32])? = nil) t
 private struct ModelTypeFile: Decodable {
     var modelType: String?
     enum CodingKeys: String, CodingKey { case modelType = "model_type" }
+}
+
+/// Mean, first-token or element-wise max of the rows of one sequence.
+func pool(_ hidden: Tensor, rows: Range<Int>, mode: Pooling) -> [Float] {
+    let D = hidden.shape[1]
+    var v = [Float](repeating: 0, count: D)
+    if rows.isEmpty { return v }
+    v.withUnsafeMutableBufferPointer { out in
+        let o = out.baseAddress!
+        switch mode {
+        case .cls:
+            o.update(from: hidden.data + rows.lowerBound * D, count: D)
+        case .mean:
+            for r in rows { Vector.add(hidden.data + r * D, into: o, D) }
+            let inv = 1 / Float(rows.count)
+            for i in 0..<D { o[i] *= inv }
+        case .max:
+            o.update(from: hidden.data + rows.lowerBound * D, count: D)
+            for r in rows.dropFirst() {
+                let x = hidden.data + r * D
+                for i in 0..<D { o[i] = max(o[i], x[i]) }
+            }
+        }
+    }
+    return v
 }
 
 /// Scales `v` to unit L2 norm, as torch.nn.functional.normalize (norm clamped at 1e-12).

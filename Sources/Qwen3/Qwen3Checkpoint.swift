@@ -2,22 +2,18 @@ import Compute
 import Foundation
 import SafeTensors
 
-/// The tensors of a Hugging Face checkpoint directory (one safetensors file or shards).
-struct CheckpointTensors: TensorSource {
-    let checkpoint: SafeTensorsCheckpoint
-    let directory: URL
-    var names: [String] { checkpoint.names }
-    func shape(of name: String) -> [Int]? { checkpoint.entry(name)?.shape }
-    func tensor(_ name: String) throws -> Tensor { try checkpoint.tensor(name) }
-    var sourceDescription: String { directory.path }
+/// A Hugging Face checkpoint directory (one safetensors file or shards) is a source of named tensors.
+extension SafeTensorsCheckpoint: TensorSource {
+    public func shape(of name: String) -> [Int]? { entry(name)?.shape }
+    public var sourceDescription: String { directory.path }
 }
 
 extension Qwen3Model {
     /// Loads config.json and the weights of a Qwen3 checkpoint directory, strictly.
     public static func load(directory: URL) throws -> Qwen3Model {
         let config = try Qwen3Config.load(from: directory.appendingPathComponent("config.json"))
-        let source = CheckpointTensors(checkpoint: try SafeTensorsCheckpoint(directory: directory), directory: directory)
-        return Qwen3Model(config: config, weights: try Qwen3Weights.load(config, from: source))
+        let checkpoint = try SafeTensorsCheckpoint(directory: directory)
+        return Qwen3Model(config: config, weights: try Qwen3Weights.load(config, from: checkpoint))
     }
 
     /// The end-of-sequence ids of generation_config.json and config.json together.
