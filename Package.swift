@@ -4,9 +4,13 @@
 // with the command line on top and the compute kernels underneath.
 import PackageDescription
 
-/// Hot numeric code is built for the CPU: at the default target, Swift SIMD FMA becomes one libm call
-/// per lane. haswell (AVX2 + FMA) keeps the binary portable to any x86-64 machine of the last decade.
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
+/// Everything is built for the CPU: at the default target, Swift SIMD FMA becomes one libm call per
+/// lane. haswell (AVX2 + FMA) keeps the binary portable to any x86-64 machine of the last decade.
+let haswell: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+/// Only the innermost numeric kernels (Compute: flat buffers whose sizes their callers checked) build
+/// without bounds and overflow checks. Everything that reads files, arguments or requests keeps them,
+/// so a missing validation stops the process instead of writing out of bounds.
+let uncheckedKernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
 
 let package = Package(
     name: "ExplicitLM",
@@ -22,19 +26,19 @@ let package = Package(
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
-        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: uncheckedKernels),
         // The one JSON reader: ordered keys, literal numbers, line/column errors, depth and duplicate-key rules.
-        .target(name: "JSON", swiftSettings: fastMath),
+        .target(name: "JSON", swiftSettings: haswell),
         // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
-        .target(name: "SafeTensors", dependencies: ["Compute", "JSON"], swiftSettings: fastMath),
+        .target(name: "SafeTensors", dependencies: ["Compute", "JSON"], swiftSettings: haswell),
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
-        .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: fastMath),
+        .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: haswell),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
-        .target(name: "Qwen3", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers"], swiftSettings: fastMath),
+        .target(name: "Qwen3", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers"], swiftSettings: haswell),
         // BERT-family sentence encoders and the embedder interface.
-        .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
-        .target(name: "Training", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: fastMath),
+        .target(name: "Training", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [
@@ -44,7 +48,7 @@ let package = Package(
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
             name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"],
-            path: "bench/Sources/ExplicitLMBench", swiftSettings: fastMath),
+            path: "bench/Sources/ExplicitLMBench", swiftSettings: haswell),
         // Shared by the test targets: running the built `explicitlm` binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
