@@ -1,15 +1,20 @@
 import Foundation
 
 /// Decodes a JSON configuration file (config.json, generation_config.json, sentence-transformers
-/// files) into a `Decodable` type. Every error names the file; a wrong or missing value also names its
-/// key ("key 'a.b[2]': …"); an error the type's own decoder throws (a refused setting) keeps its text.
+/// files) into a `Decodable` type through the package's JSON reader. Every error names the file; a
+/// syntax error its line and column; a wrong or missing value its key and the value ("key 'a.b[2]':
+/// 1.5 is not an integer"); an error the type's own decoder throws (a refused setting) keeps its text.
 public func decodeJSONFile<T: Decodable>(_ type: T.Type, at url: URL) throws -> T {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
         throw JSONFileError("\(url.path): cannot read: \(error.localizedDescription)")
     }
+    let value: JSONValue
+    do { value = try JSONValue.parse([UInt8](data), options: .huggingFace) } catch let e as JSONParseError {
+        throw JSONFileError("\(url.path): not valid JSON at \(e)")
+    }
     do {
-        return try JSONDecoder().decode(T.self, from: data)
+        return try JSONValueDecoder().decode(T.self, from: value)
     } catch let error as DecodingError {
         throw JSONFileError("\(url.path): \(describe(error))")
     } catch {

@@ -7,6 +7,12 @@ extension JSONValue {
         return out
     }
 
+    /// The value as compact JSON, cut to `limit` characters: for quoting a bad value in an error.
+    public func excerpt(_ limit: Int = 40) -> String {
+        let text = pythonJSON()
+        return text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+
     private func writePython(into out: inout String) {
         switch self {
         case .null: out += "null"
@@ -63,3 +69,10 @@ extension JSONValue {
         out += "\""
     }
 }
+
+/// A number for a JSON document: its shortest exact form, or `null` for NaN and the infinities,
+/// which JSON cannot hold (Swift would print `nan`, `-nan` or `inf`, and no reader accepts them).
+public func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+
+/// A float32 as `jsonNumber` writes it, in the float's own shortest form ("0.1", not "0.10000000149").
+public func jsonNumber(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }

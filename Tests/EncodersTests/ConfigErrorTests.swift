@@ -72,7 +72,7 @@ final class ConfigErrorTests: XCTestCase {
             ("1_Pooling/config.json", #"{"pooling_mode_cls_token": false}"#, ["1_Pooling/config.json", "found none"]),
             ("1_Pooling/config.json", #"{"pooling_mode": "sum"}"#, ["1_Pooling/config.json", "pooling_mode 'sum'"]),
             ("config.json", #"{"model_type": "bert", "hidden_size": "big"}"#, ["config.json", "key 'hidden_size'"]),
-            ("config.json", #"{"model_type": "bert""#, ["config.json", "invalid JSON"]),
+            ("config.json", #"{"model_type": "bert""#, ["config.json", "not valid JSON at line 1, column 22"]),
         ]
         for (file, contents, expected) in cases {
             let dir = try copyOfTinyBert()

@@ -137,4 +137,22 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(v.pythonJSON(), #"{"k": ["q\"b\\s/ n\n r\r t\t \b\f\u0001\u001f é 😀", 1.0, {}], "": null}"#)
         XCTAssertEqual(try JSONValue.parse(v.pythonJSON()), v)
     }
+
+    /// Numbers for JSON output: shortest exact form, and null where JSON has no number (NaN, ±inf).
+    func testNumbersForOutputAreAlwaysJSON() throws {
+        XCTAssertEqual(jsonNumber(0.1), "0.1")
+        XCTAssertEqual(jsonNumber(Float(0.1)), "0.1")
+        XCTAssertEqual(jsonNumber(-2.5e-12), "-2.5e-12")
+        for x in [Double.nan, -Double.nan, .infinity, -.infinity] { XCTAssertEqual(jsonNumber(x), "null") }
+        for x in [Float.nan, -Float.nan, .infinity, -.infinity] { XCTAssertEqual(jsonNumber(x), "null") }
+        XCTAssertEqual(try JSONValue.parse("[\(jsonNumber(Float.nan)), \(jsonNumber(1e300))]"), .array([.null, .number("1e+300")]))
+    }
+
+    /// A bad value quoted in an error message is compact and short.
+    func testExcerptCutsLongValues() {
+        XCTAssertEqual(JSONValue.number("1e40").excerpt(), "1e40")
+        let long = JSONValue.array(Array(repeating: .number("123456789"), count: 20))
+        XCTAssertEqual(long.excerpt(12), "[123456789, …")
+    }
 }
+

@@ -34,7 +34,7 @@ struct EmbedCommand: ParsableCommand {
         let embedder = try makeEmbedder(path: URL(fileURLWithPath: model))
         if let text {
             let vector = try embedder.embed([text])[0]
-            print("{\"embedding\": [\(vector.map { "\($0)" }.joined(separator: ", "))]}")
+            print("{\"embedding\": [\(vector.map(jsonNumber).joined(separator: ", "))]}")
             return
         }
         let texts = try Self.readTexts(input!)
