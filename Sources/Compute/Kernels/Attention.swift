@@ -6,9 +6,10 @@ import Foundation
 /// and values (the cache). Query head h reads kv head h / (Hq/Hkv). Query t sits at absolute position
 /// S − T + t and attends to keys 0...S−T+t. Scores and softmax are float32, as the reference.
 ///
-/// Threads: the kv groups are split over `Parallel.workers`, each running its heads' GEMMs on one
-/// BLAS thread (no OpenBLAS hand-off per small GEMM, and a group's dK/dV have one writer). Causal
-/// blocking: the queries go in blocks of `block` rows, and a block's GEMMs stop at the last key its
+/// Threads: OpenBLAS's own, inside each GEMM. Splitting the heads over our own workers would need
+/// OpenBLAS single-threaded meanwhile, and its thread count is process-wide: flipping it under
+/// another forward (a server runs several at once) races with that forward's GEMMs.
+/// Causal blocking: the queries go in blocks of `block` rows, and a block's GEMMs stop at the last key its
 /// last row sees, so most of the masked upper triangle is never computed.
 public enum Attention {
     /// Query rows per causal block.
@@ -25,16 +26,16 @@ public enum Attention {
         let qStride = heads * d, kvStride = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let past = S - T
-        overGroups(kvHeads, scratch: scratch, needsScratch: probs == nil, size: T * S) { g, own in
+        for g in 0..<kvHeads {
             for h in g * group..<(g + 1) * group {
-                let p = probs.map { $0 + h * T * S } ?? own
+                let p = probs.map { $0 + h * T * S } ?? scratch
                 let kh = k + g * d, vh = v + g * d
                 // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices), by causal blocks.
                 forBlocks(T) { r0, r1 in
                     BLAS.gemm(q + r0 * qStride + h * d, kh, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
                               alpha: scale, lda: qStride, ldb: kvStride, ldc: S)
                 }
-                softmaxCausal(p, rows: 0..<T, columns: S, past: past)
+                Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past) }
                 // out_h [T, d] = probs · v_h.
                 forBlocks(T) { r0, r1 in
                     BLAS.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
@@ -47,8 +48,8 @@ public enum Attention {
     /// Backward of `forward` from the saved `probs` [Hq, T, S]: accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
     /// dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
-    /// GQA: the query heads of a group run on one thread and add into their kv head's dK/dV one
-    /// after another, so every output has one writer. `scratch` needs T·S floats.
+    /// GQA: the query heads of a group add into their kv head's dK/dV one after another.
+    /// `scratch` needs T·S floats.
     public static func backward(
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -59,7 +60,8 @@ public enum Attention {
         let qStride = heads * d, kvStride = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let past = S - T
-        overGroups(kvHeads, scratch: scratch, needsScratch: true, size: T * S) { g, dp in
+        let dp = scratch
+        for g in 0..<kvHeads {
             let kv = g * d
             for h in g * group..<(g + 1) * group {
                 let p = probs + h * T * S
@@ -71,7 +73,7 @@ public enum Attention {
                     BLAS.gemm(dOut + r0 * qStride + h * d, v + kv, dp + r0 * S, m: r1 - r0, n: past + r1, k: d,
                               transB: true, lda: qStride, ldb: kvStride, ldc: S)
                 }
-                softmaxBackward(dp, probs: p, rows: 0..<T, columns: S, past: past)
+                Parallel.forChunks(T, grain: 16) { rows in softmaxBackward(dp, probs: p, rows: rows, columns: S, past: past) }
                 forBlocks(T) { r0, r1 in
                     // dQ_h [T, d] += scale · dS · K_h;  dK_h [S, d] += scale · dSᵀ · Q_h.
                     BLAS.gemm(dp + r0 * S, k + kv, dq + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
@@ -91,29 +93,6 @@ public enum Attention {
             let r1 = min(rows, r0 + block)
             body(r0, r1)
             r0 = r1
-        }
-    }
-
-    /// Runs `body(group, scratch)` for every kv group, the groups dealt round-robin to the workers
-    /// with BLAS single-threaded meanwhile. The first worker uses the caller's scratch, the others
-    /// one of `size` floats each (only when `needsScratch`).
-    static func overGroups(
-        _ groups: Int, scratch: UnsafeMutablePointer<Float>, needsScratch: Bool, size: Int,
-        _ body: (Int, UnsafeMutablePointer<Float>) -> Void
-    ) {
-        let workers = min(Parallel.workers, groups)
-        guard workers > 1 else {
-            for g in 0..<groups { body(g, scratch) }
-            return
-        }
-        let extra = UnsafeMutablePointer<Float>.allocate(capacity: needsScratch ? (workers - 1) * size : 1)
-        defer { extra.deallocate() }
-        let blasThreads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = blasThreads }
-        Parallel.forEach(workers, grain: 1) { w in
-            let own = w == 0 ? scratch : extra + (needsScratch ? (w - 1) * size : 0)
-            for g in stride(from: w, to: groups, by: workers) { body(g, own) }
         }
     }
 
