@@ -57,6 +57,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON"], exclude: ["Fixtures"]),
+        // The command line against hostile input, as a user runs it.
+        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Qwen3
 import JSON
 
 /// The BERT configuration as config.json writes it, with transformers' `BertConfig` defaults for
@@ -77,11 +78,17 @@ public struct BertConfig: Codable, Sendable, Equatable {
             throw EncoderError("position_embedding_type '\(positionEmbeddingType)' is not supported (only 'absolute')")
         }
         if isDecoder { throw EncoderError("is_decoder is true: only bidirectional encoders are supported") }
-        for (key, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                         ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
-                         ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where v <= 0 {
-            throw EncoderError("\(key) must be positive, got \(v)")
+        // The same ceilings as Qwen3's: every size computed from them fits an Int with room to spare.
+        typealias Limits = Qwen3Config.Limits
+        for (key, v, limit) in [("vocab_size", vocabSize, Limits.vocabSize), ("hidden_size", hiddenSize, Limits.hiddenSize),
+                                ("num_hidden_layers", numHiddenLayers, Limits.numHiddenLayers),
+                                ("num_attention_heads", numAttentionHeads, Limits.numHeads),
+                                ("intermediate_size", intermediateSize, Limits.intermediateSize),
+                                ("max_position_embeddings", maxPositionEmbeddings, Limits.maxPositionEmbeddings),
+                                ("type_vocab_size", typeVocabSize, Limits.vocabSize)] where v < 1 || v > limit {
+            throw EncoderError("\(key) is \(v): it must be in 1...\(limit)")
         }
+        guard layerNormEps > 0, layerNormEps < 1 else { throw EncoderError("layer_norm_eps is \(layerNormEps): it must be in (0, 1)") }
         if hiddenSize % numAttentionHeads != 0 {
             throw EncoderError("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
         }

@@ -39,7 +39,12 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
                 case "Transformer":
                     if i != 0 { throw EncoderError("\(modulesURL.path): module \(i): the Transformer must come first") }
                 case "Pooling":
-                    config.pooling = try loadPooling(directory.appendingPathComponent(module.path ?? "").appendingPathComponent("config.json"))
+                    let path = module.path ?? ""
+                    // Module folders live in the model directory; a path elsewhere is refused, not followed.
+                    guard !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." }) else {
+                        throw EncoderError("\(modulesURL.path): module \(i) path '\(path)' is not a folder inside the model directory")
+                    }
+                    config.pooling = try loadPooling(directory.appendingPathComponent(path).appendingPathComponent("config.json"))
                     sawPooling = true
                 case "Normalize":
                     config.normalize = true

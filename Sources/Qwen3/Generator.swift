@@ -19,7 +19,9 @@ public struct Generator {
         afterLayer: Qwen3Model.LayerHook? = nil, onToken: (Int32) -> Bool = { _ in true }
     ) -> [Int32] {
         guard maxNewTokens > 0 else { return [] }
-        let cache = KVCache(config: model.config, capacity: prompt.count + maxNewTokens)
+        // The cache grows by doubling: room for the prompt and a first stretch of answer, not for
+        // every token `maxNewTokens` allows (an answer usually ends at an eos id long before).
+        let cache = KVCache(config: model.config, capacity: prompt.count + min(maxNewTokens, 256))
         var logits = model.forward(prompt, cache: cache, logits: .last, afterLayer: afterLayer)
         var generated: [Int32] = []
         while true {

@@ -111,22 +111,66 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
         try decodeJSONFile(Qwen3Config.self, at: url)
     }
 
-    /// Refuses what the forward pass does not implement, and shapes that cannot work.
+    /// The largest sizes a config.json may ask for. They are far above any Qwen3 release (the 235B
+    /// model has hidden 4096, 94 layers, vocabulary 151,936, 40,960 positions) and low enough that
+    /// every size computed from them fits an Int with room to spare, so nothing derived from a
+    /// hostile file can wrap: a weight matrix has at most 2^24 · 2^18 elements.
+    public enum Limits {
+        public static let vocabSize = 1 << 24
+        public static let hiddenSize = 1 << 16
+        public static let intermediateSize = 1 << 18
+        public static let numHiddenLayers = 1024
+        public static let numHeads = 1024
+        public static let headDim = 1024
+        public static let maxPositionEmbeddings = 1 << 24
+    }
+
+    /// Refuses what the forward pass does not implement, and values that cannot work. Every error
+    /// names the key, the value and what is allowed.
     public func validate() throws {
         if modelType != "qwen3" { throw Qwen3ConfigError("model_type '\(modelType)' is not 'qwen3'") }
         if hiddenAct != "silu" { throw Qwen3ConfigError("hidden_act '\(hiddenAct)' is not supported (only 'silu')") }
         if useSlidingWindow {
             throw Qwen3ConfigError("use_sliding_window is true: sliding-window attention is not supported")
         }
-        for (key, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
-                         ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
-                         ("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim)] where v <= 0 {
-            throw Qwen3ConfigError("\(key) must be positive, got \(v)")
+        for (key, v, limit) in [("vocab_size", vocabSize, Limits.vocabSize), ("hidden_size", hiddenSize, Limits.hiddenSize),
+                                ("intermediate_size", intermediateSize, Limits.intermediateSize),
+                                ("num_hidden_layers", numHiddenLayers, Limits.numHiddenLayers),
+                                ("num_attention_heads", numAttentionHeads, Limits.numHeads),
+                                ("num_key_value_heads", numKeyValueHeads, Limits.numHeads), ("head_dim", headDim, Limits.headDim),
+                                ("max_position_embeddings", maxPositionEmbeddings, Limits.maxPositionEmbeddings)]
+        where v < 1 || v > limit {
+            throw Qwen3ConfigError("\(key) is \(v): it must be in 1...\(limit)")
         }
         if numAttentionHeads % numKeyValueHeads != 0 {
             throw Qwen3ConfigError("num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(numKeyValueHeads)")
         }
         if headDim % 2 != 0 { throw Qwen3ConfigError("head_dim \(headDim) must be even for the rotary embedding") }
+        // Infinities and NaN cannot come from JSON numbers, but a value can overflow Double to ±inf.
+        guard rmsNormEps > 0, rmsNormEps < 1, rmsNormEps.isFinite else {
+            throw Qwen3ConfigError("rms_norm_eps is \(rmsNormEps): it must be in (0, 1)")
+        }
+        guard ropeTheta > 0, ropeTheta.isFinite else {
+            throw Qwen3ConfigError("rope_theta is \(ropeTheta): it must be a positive finite number")
+        }
+    }
+
+    /// Refuses a sequence of `tokens` positions that does not fit the model's context
+    /// (max_position_embeddings); `what` names it in the message ("--ids", "the prompt").
+    public func checkContext(_ tokens: Int, what: String) throws {
+        guard tokens <= maxPositionEmbeddings else {
+            throw Qwen3ConfigError("\(what) has \(tokens) tokens, more than the model's max_position_embeddings \(maxPositionEmbeddings)")
+        }
+    }
+
+    /// Refuses a generation whose prompt and new tokens together do not fit the context.
+    public func checkGeneration(promptTokens: Int, maxNewTokens: Int) throws {
+        try checkContext(promptTokens, what: "the prompt")
+        let room = maxPositionEmbeddings - promptTokens
+        guard maxNewTokens <= room else {
+            throw Qwen3ConfigError("--max-new-tokens \(maxNewTokens) does not fit: after a prompt of \(promptTokens) tokens, "
+                + "max_position_embeddings \(maxPositionEmbeddings) leaves room for \(room)")
+        }
     }
 
     static func decodeTokenIds(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [Int] {

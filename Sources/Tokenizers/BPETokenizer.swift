@@ -29,6 +29,12 @@ public final class BPETokenizer: Sendable {
     let idToToken: [String?]
     let cache = WordCache()
 
+    /// The largest token id a tokenizer.json may use (ids are Int32 everywhere, and the id tables
+    /// are sized by the largest id).
+    public static let maxTokenId = (1 << 24) - 1
+    /// How many ids below the largest may name no token.
+    public static let maxUnusedIds = 1 << 16
+
     /// Loads `url`: a tokenizer.json file or the directory holding it.
     /// - Parameter forceRegex: split with NSRegularExpression even for the Qwen pattern (for tests).
     public convenience init(url: URL, forceRegex: Bool = false) throws {
@@ -92,7 +98,9 @@ public final class BPETokenizer: Sendable {
         var idToToken: [(String, Int32)] = []
         idToToken.reserveCapacity(vocab.count + 64)
         for (token, v) in vocab {
-            guard let id = v.intValue, id >= 0, id < Int(Int32.max) else { throw fail("model.vocab[\(token)]", "id is not a non-negative integer") }
+            guard let id = v.intValue, id >= 0, id <= BPETokenizer.maxTokenId else {
+                throw fail("model.vocab[\(token)]", "id \(v.excerpt()) is not an integer in 0...\(BPETokenizer.maxTokenId)")
+            }
             tokenToId.set(token, Int32(id))
             idToToken.append((token, Int32(id)))
             maxId = max(maxId, Int32(id))
@@ -143,8 +151,11 @@ public final class BPETokenizer: Sendable {
         // Added tokens.
         var added: [AddedToken] = []
         for (i, a) in (json["added_tokens"]?.arrayValue ?? []).enumerated() {
-            guard let id = a["id"]?.intValue, id >= 0, let content = a["content"]?.stringValue, !content.isEmpty else {
-                throw fail("added_tokens[\(i)]", "needs an integer id and a non-empty content")
+            guard let content = a["content"]?.stringValue, !content.isEmpty else {
+                throw fail("added_tokens[\(i)].content", "needs a non-empty string")
+            }
+            guard let id = a["id"]?.intValue, id >= 0, id <= BPETokenizer.maxTokenId else {
+                throw fail("added_tokens[\(i)].id", "\(a["id"]?.excerpt() ?? "missing") is not an integer in 0...\(BPETokenizer.maxTokenId)")
             }
             added.append(AddedToken(id: Int32(id), content: content, special: a["special"]?.boolValue ?? false,
                                     lstrip: a["lstrip"]?.boolValue ?? false, rstrip: a["rstrip"]?.boolValue ?? false,
@@ -157,6 +168,11 @@ public final class BPETokenizer: Sendable {
         addedMatcher = AddedTokenMatcher(added)
         specialIds = Set(added.filter(\.special).map(\.id))
         vocabularySize = Int(maxId) + 1
+        // The id tables are sized by the largest id: a few unused ids are fine, a sparse file is not.
+        guard vocabularySize <= idToToken.count + BPETokenizer.maxUnusedIds else {
+            throw fail("added_tokens", "the largest id \(maxId) leaves \(vocabularySize - idToToken.count) ids unused "
+                + "(at most \(BPETokenizer.maxUnusedIds) may be): ids must be close to the \(idToToken.count) tokens")
+        }
 
         // Id → token text and bytes. Byte-level decoding maps each character back to its byte; a token
         // with a character outside the table decodes to its own UTF-8, as Hugging Face's decoder does.

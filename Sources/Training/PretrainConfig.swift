@@ -98,12 +98,12 @@ public struct PretrainConfig: Sendable, Equatable {
         "model.qwen3_model_path": { c, v, k in c.qwen3ModelPath = try path(v, k) },
         "model.config_path": { c, v, k in c.configPath = try path(v, k) },
         "model.tokenizer_path": { c, v, k in c.tokenizerPath = try path(v, k) },
-        "model.max_seq_len": { c, v, k in c.maxSeqLen = try int(v, k, min: 2) },
+        "model.max_seq_len": { c, v, k in c.maxSeqLen = try int(v, k, min: 2, max: 1 << 20) },
         "dataset.dataset_path": { c, v, k in c.datasetPath = try path(v, k) },
         "training.learning_rate": { c, v, k in c.learningRate = try double(v, k, positive: true) },
-        "training.batch_size": { c, v, k in c.batchSize = try int(v, k, min: 1) },
-        "training.accumulation_steps": { c, v, k in c.accumulationSteps = try int(v, k, min: 1) },
-        "training.epochs": { c, v, k in c.epochs = try int(v, k, min: 1) },
+        "training.batch_size": { c, v, k in c.batchSize = try int(v, k, min: 1, max: 1 << 16) },
+        "training.accumulation_steps": { c, v, k in c.accumulationSteps = try int(v, k, min: 1, max: 1 << 16) },
+        "training.epochs": { c, v, k in c.epochs = try int(v, k, min: 1, max: 1 << 20) },
         "training.shuffle": { c, v, k in c.shuffle = try bool(v, k) },
         "training.weight_decay": { c, v, k in c.weightDecay = try double(v, k) },
         "training.grad_clip": { c, v, k in c.gradClip = try double(v, k, positive: true) },
@@ -127,9 +127,12 @@ public struct PretrainConfig: Sendable, Equatable {
         return v
     }
 
-    private static func int(_ v: String, _ k: String, min: Int) throws -> Int {
+    /// Counts and sizes have a stated ceiling, so that nothing computed from them (steps of the
+    /// schedule, batch buffers) can overflow or allocate what no machine has.
+    private static func int(_ v: String, _ k: String, min: Int, max: Int = Int(Int32.max)) throws -> Int {
         guard let n = Int(v) else { throw ConfigError("\(k): '\(v)' is not an integer") }
         guard n >= min else { throw ConfigError("\(k): \(n) is below the minimum \(min)") }
+        guard n <= max else { throw ConfigError("\(k): \(n) is above the maximum \(max)") }
         return n
     }
 

@@ -26,10 +26,14 @@ public enum PretrainRun {
         let datasetURL = URL(fileURLWithPath: config.datasetPath!)
         let data = try PretrainData.load(jsonl: datasetURL, maxSeqLen: config.maxSeqLen,
                                          eosId: tokenizer.endOfText, tokenize: tokenizer.tokenize)
-        let vocab = model.config.vocabSize
+        let vocab = model.config.vocabSize, positions = model.config.maxPositionEmbeddings
         for (i, s) in data.sequences.enumerated() {
             if let bad = s.first(where: { $0 < 0 || Int($0) >= vocab }) {
                 throw ConfigError("\(datasetURL.path): sample \(i + 1) has token id \(bad), outside the model's vocabulary of \(vocab)")
+            }
+            if s.count > positions {
+                throw ConfigError("\(datasetURL.path): sample \(i + 1) has \(s.count) tokens after truncation to model.max_seq_len "
+                    + "\(config.maxSeqLen), more than the model's max_position_embeddings \(positions): set model.max_seq_len to at most \(positions)")
             }
         }
         let encoder = JSONEncoder()
@@ -45,10 +49,28 @@ public enum PretrainRun {
     /// model.qwen3_model_path: the checkpoint's weights; model.config_path: a fresh initialisation
     /// seeded by training.seed. (On resume the checkpoint's weights then replace either.)
     public static func makeModel(_ config: PretrainConfig) throws -> Qwen3Model {
-        if let path = config.qwen3ModelPath { return try Qwen3Model.load(directory: URL(fileURLWithPath: path)) }
+        if let path = config.qwen3ModelPath {
+            let directory = URL(fileURLWithPath: path)
+            let configURL = directory.appendingPathComponent("config.json")
+            try checkTrainingMemory(try Qwen3Config.load(from: configURL), configFile: configURL)
+            return try Qwen3Model.load(directory: directory)
+        }
         let url = URL(fileURLWithPath: config.configPath!)
         let qwen = try Qwen3Config.load(from: url)
+        try checkTrainingMemory(qwen, configFile: url)
         return try Qwen3Initializer.model(config: qwen, initializerRange: try Qwen3Initializer.initializerRange(configJSON: url),
                                           seed: config.seed)
+    }
+
+    /// Refuses, before anything is allocated, a model whose training state cannot fit in memory:
+    /// float32 weights, their gradients and AdamW's two moments are four copies of the parameters.
+    static func checkTrainingMemory(_ qwen: Qwen3Config, configFile: URL) throws {
+        let needed = Double(qwen.parameterCount) * 16
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= available else {
+            let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+            throw ConfigError("\(configFile.path): training this model (\(qwen.parameterCount) parameters) needs \(gib(needed)) "
+                + "for weights, gradients and AdamW moments; this machine has \(gib(available))")
+        }
     }
 }

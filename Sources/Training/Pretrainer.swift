@@ -10,9 +10,15 @@ public struct StepMetrics: Sendable, Equatable {
     public var tokensPerSec: Double
     public var gradNorm: Double
 
-    /// One metrics.jsonl line. Doubles print in their shortest exact form, so losses round-trip.
+    public init(step: Int, loss: Double, lr: Double, tokensPerSec: Double, gradNorm: Double) {
+        self.step = step; self.loss = loss; self.lr = lr; self.tokensPerSec = tokensPerSec; self.gradNorm = gradNorm
+    }
+
+    /// One metrics.jsonl line. Doubles print in their shortest exact form, so losses round-trip; a
+    /// diverged run's NaN is written as null.
     public var jsonLine: String {
-        "{\"step\":\(step),\"loss\":\(loss),\"lr\":\(lr),\"tokens_per_sec\":\(tokensPerSec),\"grad_norm\":\(gradNorm)}"
+        "{\"step\":\(step),\"loss\":\(jsonNumber(loss)),\"lr\":\(jsonNumber(lr)),\"tokens_per_sec\":\(jsonNumber(tokensPerSec)),"
+            + "\"grad_norm\":\(jsonNumber(gradNorm))}"
     }
 }
 
@@ -171,11 +177,28 @@ public final class Pretrainer {
                 }
             }
         }
-        guard c.order.count == data.sequences.count, c.index <= c.order.count else {
-            throw ConfigError("\(path): data.order covers \(c.order.count) samples, the dataset has \(data.sequences.count)")
-        }
+        try Self.checkOrder(c.order, index: c.index, samples: data.sequences.count, path: path)
         optimizer.restore(step: c.step, expAvg: c.expAvg, expAvgSq: c.expAvgSq)
         step = c.step; epoch = c.epoch; index = c.index; order = c.order; rng = c.rng
+    }
+
+    /// A checkpoint's sample order must be a permutation of the dataset's samples and its position
+    /// inside it: anything else would index outside the dataset on resume.
+    static func checkOrder(_ order: [Int], index: Int, samples: Int, path: String) throws {
+        guard order.count == samples else {
+            throw ConfigError("\(path): data.order has \(order.count) entries, the dataset has \(samples) samples")
+        }
+        guard index <= order.count else {
+            throw ConfigError("\(path): __metadata__ \"index\" is \(index), past the end of data.order (\(order.count) entries)")
+        }
+        var seen = [Bool](repeating: false, count: samples)
+        for (i, sample) in order.enumerated() {
+            guard sample >= 0, sample < samples else {
+                throw ConfigError("\(path): data.order[\(i)] is \(sample): sample indices must be in 0..<\(samples)")
+            }
+            guard !seen[sample] else { throw ConfigError("\(path): data.order[\(i)] repeats sample \(sample)") }
+            seen[sample] = true
+        }
     }
 
     /// Temporary files of saves that a killed process never finished.

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import JSON
 import SafeTensors
 import Training
 import XCTest
@@ -69,4 +70,15 @@ final class JSONReadingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains(url.path + ":1: missing string field \"text\""), "\($0)")
         }
     }
+
+    /// A diverged run's metrics line stays JSON: NaN and infinities are written as null.
+    func testMetricsLineWithNaNIsJSON() throws {
+        let line = StepMetrics(step: 3, loss: .nan, lr: 1e-3, tokensPerSec: .infinity, gradNorm: -.nan).jsonLine
+        let value = try JSONValue.parse(line)
+        XCTAssertEqual(value["loss"], .null)
+        XCTAssertEqual(value["tokens_per_sec"], .null)
+        XCTAssertEqual(value["grad_norm"], .null)
+        XCTAssertEqual(value["lr"], .number("0.001"))
+    }
 }
+

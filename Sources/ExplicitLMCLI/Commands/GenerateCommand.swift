@@ -60,6 +60,7 @@ struct GenerateCommand: ParsableCommand {
         }
         guard !promptIds.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
         try checkVocabulary(promptIds, vocabSize: qwen.config.vocabSize)
+        try qwen.config.checkGeneration(promptTokens: promptIds.count, maxNewTokens: maxNewTokens)
 
         let eos = try Qwen3Model.eosTokenIds(directory: model.directory, config: qwen.config)
         var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)

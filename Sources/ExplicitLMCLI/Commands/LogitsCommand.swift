@@ -16,6 +16,7 @@ struct LogitsCommand: ParsableCommand {
         let tokens = try parseIds(ids)
         let qwen = try Qwen3Model.load(directory: model.directory)
         try checkVocabulary(tokens, vocabSize: qwen.config.vocabSize)
+        try qwen.config.checkContext(tokens.count, what: "--ids")
         let logits = qwen.forward(tokens, cache: KVCache(config: qwen.config, capacity: tokens.count))
         var writer = SafeTensorsWriter()
         writer.add("logits", logits)
