@@ -133,9 +133,11 @@ public struct SafeTensorsWriter {
         do { (prefix, ordered) = try layout(metadata: metadata) } catch {
             throw SafeTensorsError("\(url.path): \(error.description)")
         }
-        try AtomicFile.write(to: url) { file in
-            try file.write(prefix)
-            for item in ordered { try item.withBytes { try file.write($0) } }
-        }
+        do {
+            try AtomicFile.write(to: url) { file in
+                try file.write(prefix)
+                for item in ordered { try item.withBytes { try file.write($0) } }
+            }
+        } catch let error as FileError { throw SafeTensorsError(error.description) }
     }
 }
