@@ -1,20 +1,11 @@
 import FileIO
 import Foundation
+import TestSupport
 import XCTest
 
 /// AtomicDirectory publishes files that belong together with one rename: a new directory appears
 /// whole, an existing one is exchanged wholesale, and a failure or a kill leaves the old one.
-final class AtomicDirectoryTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fileio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    func entries(_ url: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
+final class AtomicDirectoryTests: InTemporaryDirectory {
 
     func write(_ files: [String: String], to url: URL, replacing: (URL) throws -> Void = { _ in }) throws {
         try AtomicDirectory.write(to: url, replacing: replacing) { tmp in
@@ -88,16 +79,8 @@ final class AtomicDirectoryTests: XCTestCase {
         let model = dir.appendingPathComponent("model")
         var rounds: [Int] = []
         for delay in [0.2, 0.35, 0.5] {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            child.arguments = ["FileIOTests.AtomicDirectoryTests/testChildPublishesForever"]
-            child.environment = ProcessInfo.processInfo.environment.merging([Self.childKey: dir.path]) { $1 }
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
-            try child.run()
-            Thread.sleep(forTimeInterval: delay)
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
+            try KilledChild.run("FileIOTests.AtomicDirectoryTests/testChildPublishesForever", environment: [Self.childKey: dir.path],
+                                killAfter: delay)
             guard FileManager.default.fileExists(atPath: model.path) else { continue }  // killed before the first round
             XCTAssertEqual(try entries(model), ["config.json", "model.safetensors"])
             let config = try String(contentsOf: model.appendingPathComponent("config.json"), encoding: .utf8)

@@ -4,17 +4,8 @@ import XCTest
 
 /// AtomicFile and AppendOnlyFile write only regular files, never through a link or into a FIFO or
 /// device, and a failed write leaves the old file and no temporary file behind.
-final class AtomicFileTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fileio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
+final class AtomicFileTests: InTemporaryDirectory {
+    func entries() throws -> [String] { try entries(dir) }
 
     func testWritesAndReplacesARegularFileThroughAnUnpredictableTemporaryName() throws {
         let out = dir.appendingPathComponent("out.bin")
@@ -128,4 +119,19 @@ final class AtomicFileTests: XCTestCase {
         }
         XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "keep")
     }
+}
+
+/// A test case that works in a fresh temporary directory `dir`, removed afterwards.
+class InTemporaryDirectory: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fileio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// The names in `url`, sorted.
+    func entries(_ url: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
 }
