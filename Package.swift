@@ -17,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
-        .library(name: "ExplicitLM", targets: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,10 +27,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: uncheckedKernels),
+        // Writing files safely: atomic replacement, one-rename directories, append-only logs.
+        .target(name: "FileIO", swiftSettings: haswell),
         // The one JSON reader: ordered keys, literal numbers, line/column errors, depth and duplicate-key rules.
         .target(name: "JSON", swiftSettings: haswell),
         // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
-        .target(name: "SafeTensors", dependencies: ["Compute", "JSON"], swiftSettings: haswell),
+        .target(name: "SafeTensors", dependencies: ["Compute", "FileIO", "JSON"], swiftSettings: haswell),
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
         .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: haswell),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
@@ -38,26 +40,27 @@ let package = Package(
         // BERT-family sentence encoders and the embedder interface.
         .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
-        .target(name: "Training", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
+        .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [
-                "Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
+                "Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
             name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"],
             path: "bench/Sources/ExplicitLMBench", swiftSettings: haswell),
-        // Shared by the test targets: running the built `explicitlm` binary.
+        // Shared by the test targets: running the built `explicitlm` binary, killing a child test.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
     ]

@@ -1,4 +1,5 @@
 import Compute
+import FileIO
 import Foundation
 import JSON
 
@@ -27,10 +28,10 @@ public struct SafeTensorsWriter {
             case .bytes(let b): return b.count
             }
         }
-        func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
             switch payload {
-            case .floats(let t): return body(UnsafeRawBufferPointer(start: t.data, count: 4 * t.count))
-            case .bytes(let b): return b.withUnsafeBytes(body)
+            case .floats(let t): return try body(UnsafeRawBufferPointer(start: t.data, count: 4 * t.count))
+            case .bytes(let b): return try b.withUnsafeBytes(body)
             }
         }
     }
@@ -124,39 +125,19 @@ public struct SafeTensorsWriter {
         return ordered.reduce(into: prefix) { out, item in item.withBytes { out.append(contentsOf: $0) } }
     }
 
-    /// Writes the file atomically: to `name.tmp-<pid>` beside it, then renamed over `url`. Tensors
-    /// are written straight from their buffers, so a large file is never assembled in memory.
+    /// Writes the file atomically (`AtomicFile`: a fresh temporary file beside it, then renamed over
+    /// `url`). Tensors are written straight from their buffers, so a large file is never assembled in
+    /// memory.
     public func write(to url: URL, metadata: [String: String] = [:]) throws {
         let prefix: [UInt8], ordered: [Item]
         do { (prefix, ordered) = try layout(metadata: metadata) } catch {
             throw SafeTensorsError("\(url.path): \(error.description)")
         }
-        let tmp = url.path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SafeTensorsError("\(url.path): cannot write \(tmp): \(String(cString: strerror(errno)))") }
-        func fail(_ what: String) -> SafeTensorsError {
-            let reason = String(cString: strerror(errno))
-            unlink(tmp)
-            return SafeTensorsError("\(url.path): \(what): \(reason)")
-        }
-        var ok = prefix.withUnsafeBytes { Self.writeAll(fd, $0) }
-        for item in ordered where ok { ok = item.withBytes { Self.writeAll(fd, $0) } }
-        // The data reaches the disk before the rename makes it the file.
-        if ok { ok = fsync(fd) == 0 }
-        if !ok { let e = fail("cannot write \(tmp)"); close(fd); throw e }
-        guard close(fd) == 0 else { throw fail("cannot write \(tmp)") }
-        // rename(2) replaces the target atomically: readers see the old file or the new one.
-        guard rename(tmp, url.path) == 0 else { throw fail("cannot rename \(tmp) into place") }
-    }
-
-    /// write(2) until done (it may write less than asked), retrying on EINTR.
-    private static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < buf.count {
-            let n = Foundation.write(fd, buf.baseAddress! + done, min(buf.count - done, 1 << 30))
-            if n < 0 { if errno == EINTR { continue }; return false }
-            done += n
-        }
-        return true
+        do {
+            try AtomicFile.write(to: url) { file in
+                try file.write(prefix)
+                for item in ordered { try item.withBytes { try file.write($0) } }
+            }
+        } catch let error as FileError { throw SafeTensorsError(error.description) }
     }
 }

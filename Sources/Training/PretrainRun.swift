@@ -3,13 +3,16 @@ import Foundation
 import Qwen3
 
 /// Text to token ids without special tokens, and the id appended to every sequence (and used as
-/// padding): `<|endoftext|>` for Qwen3.
+/// padding): `<|endoftext|>` for Qwen3. `files` (tokenizer.json, tokenizer_config.json: name →
+/// source) are copied into an exported model.
 public struct PretrainTokenizer {
     public let tokenize: (String) throws -> [Int32]
     public let endOfText: Int32
-    public init(endOfText: Int32, tokenize: @escaping (String) throws -> [Int32]) {
+    public let files: [String: URL]
+    public init(endOfText: Int32, files: [String: URL] = [:], tokenize: @escaping (String) throws -> [Int32]) {
         self.tokenize = tokenize
         self.endOfText = endOfText
+        self.files = files
     }
 }
 
@@ -22,6 +25,7 @@ public enum PretrainRun {
         progress: ((String) -> Void)? = nil
     ) throws -> (model: Qwen3Model, metrics: [StepMetrics]) {
         try config.validate()
+        if let saveModel { try Qwen3Export.checkTarget(saveModel) }
         let model = try makeModel(config)
         let datasetURL = URL(fileURLWithPath: config.datasetPath!)
         let data = try PretrainData.load(jsonl: datasetURL, maxSeqLen: config.maxSeqLen,
@@ -42,8 +46,15 @@ public enum PretrainRun {
         let trainer = Pretrainer(config: config, model: Qwen3FullTraining(model: model), data: data, modelConfig: modelConfig)
         trainer.progress = progress
         let metrics = try trainer.run()
-        if let saveModel { try Qwen3Export.save(model, to: saveModel) }
+        if let saveModel { try Qwen3Export.save(model, to: saveModel, copying: tokenizer.files.merging(generationConfig(config)) { $1 }) }
         return (model, metrics)
+    }
+
+    /// generation_config.json of the model continued, if it has one.
+    static func generationConfig(_ config: PretrainConfig) -> [String: URL] {
+        guard let path = config.qwen3ModelPath else { return [:] }
+        let url = URL(fileURLWithPath: path).appendingPathComponent("generation_config.json")
+        return FileManager.default.fileExists(atPath: url.path) ? ["generation_config.json": url] : [:]
     }
 
     /// model.qwen3_model_path: the checkpoint's weights; model.config_path: a fresh initialisation

@@ -1,4 +1,5 @@
 import Compute
+import FileIO
 import Foundation
 import JSON
 
@@ -73,16 +74,14 @@ public final class Pretrainer {
     @discardableResult
     public func run() throws -> [StepMetrics] {
         try FileManager.default.createDirectory(atPath: config.outDir, withIntermediateDirectories: true)
-        removeUnfinishedSaves()
-        if config.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
+        // Temporary files of saves that a killed process never finished.
+        FileTarget.removeLeftovers(of: checkpointURL)
+        let resuming = config.resume && FileManager.default.fileExists(atPath: checkpointURL.path)
+        if resuming {
             try restore(try TrainingCheckpoint.read(from: checkpointURL))
             try keepMetrics(upTo: step)
-        } else {
-            try Data().write(to: metricsURL)
         }
-        let metricsFile = try FileHandle(forWritingTo: metricsURL)
-        defer { try? metricsFile.close() }
-        try metricsFile.seekToEnd()
+        let metricsFile = try AppendOnlyFile(metricsURL, truncate: !resuming)
 
         let end = min(totalSteps, config.maxSteps ?? totalSteps)
         var done: [StepMetrics] = []
@@ -90,8 +89,7 @@ public final class Pretrainer {
         let firstStep = step
         while step < end {
             let m = trainStep()
-            m.jsonLine.utf8.withContiguousStorageIfAvailable { metricsFile.write(Data($0)) }
-            metricsFile.write(Data("\n".utf8))
+            try metricsFile.append(m.jsonLine + "\n")
             done.append(m)
             let elapsed = Date().timeIntervalSince(started)
             let left = elapsed / Double(step - firstStep) * Double(end - step)
@@ -201,23 +199,18 @@ public final class Pretrainer {
         }
     }
 
-    /// Temporary files of saves that a killed process never finished.
-    private func removeUnfinishedSaves() {
-        let dir = config.checkpointDirectory
-        let prefix = TrainingCheckpoint.fileName + ".tmp-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path)
-        }
-    }
-
     /// On resume, drops metrics lines of steps after the checkpoint (a run killed between saves).
     private func keepMetrics(upTo last: Int) throws {
-        guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { try Data().write(to: metricsURL); return }
+        // Only a regular file is read: not a FIFO that blocks, not a link planted there.
+        guard try FileTarget.checkReplaceable(metricsURL.path), let text = try? String(contentsOf: metricsURL, encoding: .utf8) else {
+            try AtomicFile.write([], to: metricsURL)
+            return
+        }
         let kept = text.split(separator: "\n").filter { line in
             guard let s = (try? JSONValue.parse(Array(line.utf8)))?["step"]?.intValue else { return false }
             return s <= last
         }
-        try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: metricsURL, options: .atomic)
+        try AtomicFile.write(kept.map { $0 + "\n" }.joined().utf8, to: metricsURL)
     }
 
     static func clock(_ seconds: Double) -> String {

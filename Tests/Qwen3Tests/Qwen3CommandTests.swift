@@ -67,4 +67,25 @@ final class Qwen3CommandTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never.safetensors"))
     }
+
+    /// `--out` naming a FIFO or a symbolic link is refused before any work, and the node stays as it was.
+    func testLogitsRefusesAnOutputThatIsNotARegularFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logits-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo"), link = dir.appendingPathComponent("link")
+        let victim = dir.appendingPathComponent("victim")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        try Data("keep".utf8).write(to: victim)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: victim)
+        for (out, what) in [(fifo, "is a FIFO"), (link, "is a symbolic link")] {
+            let result = try CommandLineRunner.run(["logits", "--model", model, "--ids", "1,2", "--out", out.path])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.stderr.contains("\(out.path): \(what), not a regular file"), result.stderr)
+        }
+        var st = stat()
+        XCTAssertTrue(lstat(fifo.path, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
+        XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "keep")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["fifo", "link", "victim"])
+    }
 }

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import TestSupport
 import Training
 import XCTest
 
@@ -29,16 +30,8 @@ final class CheckpointKillTests: XCTestCase {
         let url = dir.appendingPathComponent(TrainingCheckpoint.fileName)
         var lastStep = 0
         for delay in [0.25, 0.4, 0.55] {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            child.arguments = ["TrainingTests.CheckpointKillTests/testChildSavesForever"]
-            child.environment = ProcessInfo.processInfo.environment.merging([Self.childKey: dir.path]) { $1 }
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
-            try child.run()
-            Thread.sleep(forTimeInterval: delay)
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
+            try KilledChild.run("TrainingTests.CheckpointKillTests/testChildSavesForever", environment: [Self.childKey: dir.path],
+                                killAfter: delay)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }  // killed before the first save
             let c = try TrainingCheckpoint.read(from: url)
             let value = Float(c.step)

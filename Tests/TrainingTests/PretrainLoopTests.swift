@@ -88,12 +88,20 @@ final class PretrainLoopTests: XCTestCase {
         let trainer = Pretrainer(config: s.config, model: BigramModel(W: s.W, b: s.b), data: s.data)
         try trainer.run()
         let before = try Data(contentsOf: trainer.checkpointURL)
-        // Once step 4 is done, block the temporary file's path so the save that follows fails midway.
-        let blocker = trainer.checkpointURL.path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        // Once step 4 is done, cap the size of files this process may write (RLIMIT_FSIZE) below the
+        // checkpoint's, so the save that follows fails midway with EFBIG.
+        let limit = 1024, fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+        XCTAssertGreaterThan(before.count, 2 * limit)
+        var saved = rlimit()
+        getrlimit(fileSize, &saved)
+        let savedSignal = signal(SIGXFSZ, SIG_IGN)
+        defer { setrlimit(fileSize, &saved); signal(SIGXFSZ, savedSignal) }
         s.config.maxSteps = 4; s.config.resume = true
         let second = Pretrainer(config: s.config, model: BigramModel(W: s.W, b: s.b), data: s.data)
-        second.progress = { _ in try? FileManager.default.createDirectory(atPath: blocker + "/x", withIntermediateDirectories: true) }
-        XCTAssertThrowsError(try second.run())
+        second.progress = { _ in var cap = rlimit(rlim_cur: rlim_t(limit), rlim_max: saved.rlim_max); setrlimit(fileSize, &cap) }
+        XCTAssertThrowsError(try second.run()) { XCTAssertTrue("\($0)".contains("File too large"), "\($0)") }
+        setrlimit(fileSize, &saved)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.config.checkpointDirectory), [TrainingCheckpoint.fileName])
         XCTAssertEqual(try Data(contentsOf: trainer.checkpointURL), before)
         let c = try TrainingCheckpoint.read(from: trainer.checkpointURL)
         XCTAssertEqual(c.step, 3)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compute
 import Encoders
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -37,6 +38,7 @@ struct EmbedCommand: ParsableCommand {
             print("{\"embedding\": [\(vector.map(jsonNumber).joined(separator: ", "))]}")
             return
         }
+        try FileTarget.checkReplaceable(out!)  // before the work, not after
         let texts = try Self.readTexts(input!)
         let K = embedder.dimension
         let embeddings = Tensor(zeros: [texts.count, K])

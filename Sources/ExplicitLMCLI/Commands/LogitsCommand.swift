@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Qwen3
 import SafeTensors
@@ -13,6 +14,7 @@ struct LogitsCommand: ParsableCommand {
     @Option(help: "Output file: one float32 tensor 'logits' [T, vocab].") var out: String
 
     func run() throws {
+        try FileTarget.checkReplaceable(out)
         let tokens = try parseIds(ids)
         let qwen = try Qwen3Model.load(directory: model.directory)
         try checkVocabulary(tokens, vocabSize: qwen.config.vocabSize)

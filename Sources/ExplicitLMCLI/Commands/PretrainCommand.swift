@@ -18,7 +18,7 @@ struct PretrainCommand: ParsableCommand {
             """)
 
     @Argument(help: "key=value settings.") var settings: [String] = []
-    @Option(name: .customLong("save-model"), help: "Also write the trained model here (config.json, model.safetensors).")
+    @Option(name: .customLong("save-model"), help: "Also write the trained model here (config.json, model.safetensors, tokenizer files) as one directory; an existing model directory is replaced whole.")
     var saveModel: String?
 
     func validate() throws {

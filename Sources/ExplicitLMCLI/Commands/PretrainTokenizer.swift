@@ -10,5 +10,8 @@ func loadPretrainTokenizer(_ config: PretrainConfig) throws -> PretrainTokenizer
     guard let endOfText = tokenizer.id(of: "<|endoftext|>") ?? tokenizer.padTokenId ?? tokenizer.eosTokenId else {
         throw ConfigError("\(url.path): the tokenizer has no <|endoftext|>, pad or eos token to end sequences with")
     }
-    return PretrainTokenizer(endOfText: endOfText) { tokenizer.encode($0) }
+    var files = ["tokenizer.json": url]
+    let settings = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
+    if FileManager.default.fileExists(atPath: settings.path) { files["tokenizer_config.json"] = settings }
+    return PretrainTokenizer(endOfText: endOfText, files: files) { tokenizer.encode($0) }
 }
