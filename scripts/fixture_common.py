@@ -29,7 +29,8 @@ def make_variants(variants, make, first_seed):
     A variant's seed is first_seed plus its place in `variants`, so adding one changes no other."""
     only = set(sys.argv[1:])
     unknown = only - variants.keys()
-    assert not unknown, f"unknown variants {sorted(unknown)}; known: {list(variants)}"
+    if unknown:
+        sys.exit(f"unknown variants {sorted(unknown)}; known: {list(variants)}")
     for i, (name, spec) in enumerate(variants.items()):
         if not only or name in only:
             make(name, spec, seed=first_seed + i)
