@@ -1,8 +1,9 @@
 """Pieces the fixture scripts share: where the shared test data lies, atomic compact JSON writing,
-and the random weights of the tiny Qwen3 checkpoints."""
+the random weights of the tiny Qwen3 checkpoints, and which variants a run makes."""
 import json
 import math
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # ../shared next to the repository root (see the tests' XCTSkip when it is absent).
@@ -21,6 +22,18 @@ def write_json(obj, path):
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
     os.replace(tmp, path)
+
+
+def make_variants(variants, make, first_seed):
+    """Calls make(name, spec, seed) for the variants named on the command line (all when none is).
+    A variant's seed is first_seed plus its place in `variants`, so adding one changes no other."""
+    only = set(sys.argv[1:])
+    unknown = only - variants.keys()
+    if unknown:
+        sys.exit(f"unknown variants {sorted(unknown)}; known: {list(variants)}")
+    for i, (name, spec) in enumerate(variants.items()):
+        if not only or name in only:
+            make(name, spec, seed=first_seed + i)
 
 
 def randomize_qwen3(model, seed):

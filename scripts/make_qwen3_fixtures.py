@@ -3,11 +3,11 @@
 
 Writes Tests/Qwen3Tests/Fixtures/<variant>/ with config.json, generation_config.json, the weights
 (one file, or shards with model.safetensors.index.json) and golden.safetensors holding:
-  input_ids  int32 [T]       a prompt
+  input_ids  int32 [T]       a prompt (T = 40; long-gqa-f32: 197, four attention blocks of 64, the last partial)
   logits     float32 [T, V]  Qwen3ForCausalLM logits at every position (float32 math)
   prompt     int32 [P]       a short prompt for generation
   generated  int32 [N]       generate(do_sample=False, max_new_tokens=32) without the prompt
-Run once: python3 scripts/make_qwen3_fixtures.py  (needs scripts/python-requirements.txt).
+Run once: python3 scripts/make_qwen3_fixtures.py [VARIANT ...]  (default: all; needs scripts/python-requirements.txt).
 """
 import os
 import shutil
@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
-from fixture_common import fixture_path, randomize_qwen3
+from fixture_common import fixture_path, make_variants, randomize_qwen3
 
 ROOT = fixture_path("Qwen3Tests", "Fixtures")
 
@@ -36,6 +36,12 @@ VARIANTS = {
         vocab_size=256, hidden_size=32, intermediate_size=80, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, head_dim=8, tie_word_embeddings=False,
         attention_bias=True, rope_theta=500_000.0)),
+    # a prompt over several attention blocks: T = 197, kv-head ratio 2 with two kv groups (the
+    # kernel splits groups over workers), tied, small vocabulary so the logits stay small
+    "long-gqa-f32": dict(dtype="float32", shard=None, length=197, config=dict(
+        vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, tie_word_embeddings=True,
+        rope_theta=10_000.0)),
 }
 
 
@@ -57,7 +63,7 @@ def make(name, spec, seed):
     ref = Qwen3ForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
     V = cfg.vocab_size
     g = torch.Generator().manual_seed(seed + 1)
-    ids = torch.randint(8, V, (1, 40), generator=g)
+    ids = torch.randint(8, V, (1, spec.get("length", 40)), generator=g)
     prompt = torch.randint(8, V, (1, 6), generator=g)
     with torch.no_grad():
         logits = ref(ids).logits[0]
@@ -75,5 +81,4 @@ def make(name, spec, seed):
 
 
 if __name__ == "__main__":
-    for i, (name, spec) in enumerate(VARIANTS.items()):
-        make(name, spec, seed=1234 + i)
+    make_variants(VARIANTS, make, first_seed=1234)

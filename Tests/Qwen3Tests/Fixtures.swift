@@ -6,7 +6,8 @@ import XCTest
 
 /// The tiny random checkpoints and transformers' answers made by scripts/make_qwen3_fixtures.py.
 enum Fixtures {
-    static let variants = ["tied-mha-f32", "untied-gqa-bf16", "sharded-bias-f32"]
+    /// long-gqa-f32's prompt (197 tokens) spans four causal attention blocks of 64, the last partial.
+    static let variants = ["tied-mha-f32", "untied-gqa-bf16", "sharded-bias-f32", "long-gqa-f32"]
 
     static func directory(_ variant: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()

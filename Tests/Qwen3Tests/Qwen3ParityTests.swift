@@ -25,10 +25,13 @@ final class Qwen3ParityTests: XCTestCase {
             let golden = try Fixtures.golden(variant)
             let V = model.config.vocabSize, T = golden.inputIds.count
 
-            // Chunked prefill: chunks of 7 tokens through one cache.
-            let chunked = model.forward(golden.inputIds, cache: KVCache(config: model.config, capacity: 4), chunkSize: 7)
-            let (chunkWorst, _) = maxAbsDifference(chunked.data, golden.logits.data, count: T * V)
-            XCTAssertLessThanOrEqual(chunkWorst, tolerance, "\(variant): chunked prefill")
+            // Chunked prefill through one cache: chunks of 7 tokens, and of 90 (on the long prompt, two
+            // causal blocks of queries, 64 and 26, after 90 and 180 cached keys).
+            for chunkSize in [7, 90] {
+                let chunked = model.forward(golden.inputIds, cache: KVCache(config: model.config, capacity: 4), chunkSize: chunkSize)
+                let (chunkWorst, _) = maxAbsDifference(chunked.data, golden.logits.data, count: T * V)
+                XCTAssertLessThanOrEqual(chunkWorst, tolerance, "\(variant): chunked prefill, chunks of \(chunkSize)")
+            }
 
             // Prefill half, then one token at a time with the cache.
             let cache = KVCache(config: model.config, capacity: 1)

@@ -7,7 +7,9 @@ import XCTest
 
 /// The tiny random checkpoints and PyTorch autograd's gradients made by scripts/make_grad_fixtures.py.
 enum GradFixtures {
-    static let variants = ["tied-gqa", "untied-bias-gqa"]
+    /// The long variants' rows (141 tokens) span three causal attention blocks of 64, the last
+    /// partial; long-gqa has two kv groups (split over workers), long-mqa one (the single-worker path).
+    static let variants = ["tied-gqa", "untied-bias-gqa", "long-gqa", "long-mqa"]
 
     static func directory(_ variant: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()
