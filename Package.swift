@@ -17,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
-        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Qwen3", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers"], swiftSettings: haswell),
         // BERT-family sentence encoders and the embedder interface.
         .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
+        // The explicit memory (method.md): bank, retrievers, fine selection, fusion, the memory step.
+        .target(name: "Memory", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders"], swiftSettings: haswell),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
         .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         .executableTarget(
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
     ]
