@@ -39,6 +39,43 @@ final class BackwardKernelTests: XCTestCase {
         checkGradient("dweight", w, analytic: dw, loss: loss)
     }
 
+    func testLayerNormBackward() {
+        var rng = TestRandom(21)
+        let rows = 5, D = 24, eps: Float = 1e-5
+        let x = rng.tensor([rows, D], scale: 3), w = rng.tensor([D]), b = rng.tensor([D]), r = rng.tensor([rows, D])
+        for i in 0..<D { x.data[i] += 7 }  // a row with a large mean
+        let y = Tensor(zeros: [rows, D])
+        func loss() -> Double {
+            LayerNorm.forward(y.data, x.data, weight: w.data, bias: b.data, rows: rows, dim: D, eps: eps)
+            return weightedSum(y, r)
+        }
+        let dx = Tensor(zeros: [rows, D]), dw = Tensor(zeros: [D]), db = Tensor(zeros: [D])
+        dx.fill(0.5); dw.fill(0.25); db.fill(-0.5)
+        LayerNorm.backward(dInp: dx.data, dWeight: dw.data, dBias: db.data, dOut: r.data, inp: x.data, weight: w.data, rows: rows, dim: D, eps: eps)
+        for i in 0..<dx.count { dx.data[i] -= 0.5 }
+        for i in 0..<D { dw.data[i] -= 0.25; db.data[i] += 0.5 }
+        checkGradient("dx", x, analytic: dx, loss: loss)
+        checkGradient("dweight", w, analytic: dw, loss: loss)
+        checkGradient("dbias", b, analytic: db, loss: loss)
+    }
+
+    func testGELUBackward() {
+        var rng = TestRandom(22)
+        let n = 37  // two SIMD blocks and a tail
+        let x = rng.tensor([n], scale: 4), r = rng.tensor([n])
+        let y = Tensor(zeros: [n])
+        func loss() -> Double {
+            y.data.update(from: x.data, count: n)
+            GELU.forward(y.data, count: n)
+            return weightedSum(y, r)
+        }
+        let dx = Tensor(zeros: [n])
+        dx.fill(0.5)
+        GELU.backward(dx.data, dOut: r.data, inp: x.data, count: n)
+        for i in 0..<n { dx.data[i] -= 0.5 }
+        checkGradient("dx", x, analytic: dx, coordinates: 20, loss: loss)
+    }
+
     func testRotaryBackwardIsTheInverseRotation() {
         var rng = TestRandom(3)
         let T = 5, H = 3, d = 8

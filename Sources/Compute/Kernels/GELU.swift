@@ -25,6 +25,29 @@ public enum GELU {
         }
     }
 
+    /// Backward: dInp += dOut · gelu′(x), gelu′(x) = (1 + erf(x/√2))/2 + x·exp(−x²/2)/√(2π).
+    /// `dInp` may alias `dOut`.
+    public static func backward(_ dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+        Parallel.forChunks(count, grain: 1 << 14) { range in
+            var i = range.lowerBound
+            while i + 16 <= range.upperBound {
+                Vector.store(Vector.load(dInp + i) + Vector.load(dOut + i) * derivative(Vector.load(inp + i)), dInp + i)
+                i += 16
+            }
+            if i < range.upperBound {
+                var x = V(repeating: 0)
+                for j in 0..<(range.upperBound - i) { x[j] = inp[i + j] }
+                let d = derivative(x)
+                for j in 0..<(range.upperBound - i) { dInp[i + j] += dOut[i + j] * d[j] }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func derivative(_ x: V) -> V {
+        0.5 * (1 + erf(x * 0.707_106_781_186_547_524)) + x * Vector.exp(-0.5 * x * x) * 0.398_942_280_401_432_678
+    }
+
     @inline(__always)
     public static func gelu(_ x: V) -> V {
         0.5 * x * (1 + erf(x * 0.707_106_781_186_547_524))
