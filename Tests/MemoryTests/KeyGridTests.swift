@@ -1,4 +1,5 @@
 import Compute
+import Encoders
 import Memory
 import XCTest
 
@@ -104,5 +105,32 @@ final class KeyGridTests: XCTestCase {
         XCTAssertThrowsError(try grid.setCell(0, 4)) { XCTAssertTrue("\($0)".contains("cell 4 is outside the 2 × 2 grid")) }
         XCTAssertThrowsError(try KeyGrid(keys: keys, cells: [7])) { XCTAssertTrue("\($0)".contains("cells[0] is 7")) }
         XCTAssertThrowsError(try KeyGrid(keys: Tensor(zeros: [3, 2, 1]), cells: [])) { XCTAssertTrue("\($0)".contains("[2, n, K/2]")) }
+    }
+}
+
+/// Key texts, the default N and the embedding pass.
+final class MemoryKeysTests: XCTestCase {
+    final class LengthEmbedder: SentenceEmbedder {
+        var calls: [[String]] = []
+        var dimension: Int { 2 }
+        func embed(_ texts: [String]) throws -> [[Float]] {
+            calls.append(texts)
+            return texts.map { [Float($0.count), 1] }
+        }
+    }
+
+    func testKeyTextsDefaultSizeAndEmbedding() throws {
+        let facts = [Fact(sentence: "Lima is the capital of Peru.", subject: "Peru", predicate: "capital", object: "Lima"),
+                     Fact(sentence: "Water boils at 100 degrees.", subject: "Water"),
+                     Fact(sentence: "abc", subject: "", predicate: "p")]
+        XCTAssertEqual(facts.map(MemoryKeys.keyText), ["Peru capital", "Water boils at 100 degrees.", "abc"])
+        XCTAssertEqual([1, 4, 5, 16, 17, 100, 1000].map { MemoryKeys.knowledgeNum(facts: $0) }, [4, 16, 64, 64, 256, 1024, 4096])
+        let embedder = LengthEmbedder()
+        var seen: [Int] = []
+        let e = try MemoryKeys.embed(facts, with: embedder, batch: 2) { done, total in seen.append(done); XCTAssertEqual(total, 3) }
+        XCTAssertEqual(e.shape, [3, 2])
+        XCTAssertEqual(e.array, [12, 1, 27, 1, 3, 1])
+        XCTAssertEqual(embedder.calls.map(\.count), [2, 1])
+        XCTAssertEqual(seen, [2, 3])
     }
 }
