@@ -18,6 +18,8 @@ let package = Package(
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
         .library(name: "ExplicitLM", targets: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"]),
+        // For the libFuzzer driver package in Fuzz/ only.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +47,10 @@ let package = Package(
                 "Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Every input parser as a fuzz target (bytes in; errors fine, crashes not): the libFuzzer driver
+        // in Fuzz/ (its own package, built only by scripts/fuzz.sh) and FuzzCorpusTests run them.
+        .target(name: "FuzzTargets", dependencies: ["JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders"],
+                path: "Fuzz/Targets"),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
             name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"],
@@ -57,6 +63,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute"], exclude: ["Fixtures"]),
     ]
 )
