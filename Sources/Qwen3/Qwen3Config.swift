@@ -127,6 +127,11 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
             throw Qwen3ConfigError("num_attention_heads \(numAttentionHeads) is not a multiple of num_key_value_heads \(numKeyValueHeads)")
         }
         if headDim % 2 != 0 { throw Qwen3ConfigError("head_dim \(headDim) must be even for the rotary embedding") }
+        // Every size product the model forms is bounded by its parameter count, so that must fit in Int.
+        let parameters = parameters(Double.init)
+        if parameters >= 0x1p62 {
+            throw Qwen3ConfigError("the sizes (vocab_size \(vocabSize), hidden_size \(hiddenSize), intermediate_size \(intermediateSize), num_hidden_layers \(numHiddenLayers), num_attention_heads \(numAttentionHeads), num_key_value_heads \(numKeyValueHeads), head_dim \(headDim)) make \(parameters) parameters, too many to count")
+        }
     }
 
     static func decodeTokenIds(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [Int] {
@@ -136,7 +141,13 @@ public struct Qwen3Config: Codable, Sendable, Equatable {
     }
 
     /// Parameters of the model as transformers counts them (tied embeddings once).
-    public var parameterCount: Int {
+    public var parameterCount: Int { parameters { $0 } }
+
+    /// The parameter count in `N` (Double in `validate`, where Int arithmetic could overflow).
+    private func parameters<N: Numeric>(_ n: (Int) -> N) -> N {
+        let hiddenSize = n(hiddenSize), headDim = n(headDim), intermediateSize = n(intermediateSize)
+        let numAttentionHeads = n(numAttentionHeads), numKeyValueHeads = n(numKeyValueHeads)
+        let vocabSize = n(vocabSize), numHiddenLayers = n(numHiddenLayers)
         let q = numAttentionHeads * headDim, kv = numKeyValueHeads * headDim
         var attention = hiddenSize * q + 2 * hiddenSize * kv + q * hiddenSize + 2 * headDim
         if attentionBias { attention += q + 2 * kv + hiddenSize }
