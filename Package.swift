@@ -18,6 +18,8 @@ let package = Package(
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
         .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
+        // For the libFuzzer driver package in Fuzz/ only.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +51,10 @@ let package = Package(
                 "Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Every input parser as a fuzz target (bytes in; errors fine, crashes not): the libFuzzer driver
+        // in Fuzz/ (its own package, built only by scripts/fuzz.sh) and FuzzCorpusTests run them.
+        .target(name: "FuzzTargets", dependencies: ["JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory"],
+                path: "Fuzz/Targets"),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
             name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"],
@@ -66,5 +72,6 @@ let package = Package(
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Compute", "SafeTensors", "Encoders"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
     ]
 )
