@@ -129,9 +129,38 @@ public struct KeyGrid: Sendable {
         return (nonEmpty, largest, rows == 0 ? 0 : Double(reachable) / Double(rows))
     }
 
-    /// The indices of the `k` largest scores, best first (ties to the lower index).
+    /// The indices of the `k` largest scores, best first (ties to the lower index): a min-heap of
+    /// the best k so far, so most of the n scores cost one comparison with its root.
     static func top(_ scores: [Float], _ k: Int) -> [Int] {
-        Array(scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k))
+        let k = min(k, scores.count)
+        guard k > 0 else { return [] }
+        // a ranks below b: a lower score, or the same score at a higher index.
+        @inline(__always) func below(_ a: Int, _ b: Int) -> Bool { scores[a] != scores[b] ? scores[a] < scores[b] : a > b }
+        var heap = [Int]()
+        heap.reserveCapacity(k)
+        func siftDown(_ start: Int) {
+            var p = start
+            while true {
+                let l = 2 * p + 1, r = l + 1
+                var m = p
+                if l < heap.count && below(heap[l], heap[m]) { m = l }
+                if r < heap.count && below(heap[r], heap[m]) { m = r }
+                if m == p { return }
+                heap.swapAt(p, m)
+                p = m
+            }
+        }
+        for i in scores.indices {
+            if heap.count < k {
+                heap.append(i)
+                var c = heap.count - 1
+                while c > 0 && below(heap[c], heap[(c - 1) / 2]) { heap.swapAt(c, (c - 1) / 2); c = (c - 1) / 2 }
+            } else if below(heap[0], i) {
+                heap[0] = i
+                siftDown(0)
+            }
+        }
+        return heap.sorted { below($1, $0) }
     }
 
     static func lists(_ cells: [Int32], cellCount: Int) -> (offsets: [Int32], entries: [Int32]) {

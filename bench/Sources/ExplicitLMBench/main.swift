@@ -9,7 +9,7 @@ guard let task = arguments.first else {
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
         + "       ExplicitLMBench attention [--tokens 256] [--layers 28] [--repeats 3]\n"
-        + "       ExplicitLMBench dense-retrieval [--rows 1048576] [--dim 2560] [--queries 200]\n").utf8))
+        + "       ExplicitLMBench coarse-retrieval [--rows 1048576] [--dim 2560] [--encoder-dim 384] [--queries 200]\n").utf8))
     exit(2)
 }
 var options: [String: String] = [:]
@@ -26,7 +26,7 @@ do {
     case "train-full": try benchTrainFull(options)
     case "embed": try benchEmbed(options)
     case "attention": try benchAttention(options)
-    case "dense-retrieval": try benchDenseRetrieval(options)
+    case "coarse-retrieval": try benchCoarseRetrieval(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
         exit(2)
