@@ -17,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
-        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "TorchFormat", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "JSON", swiftSettings: haswell),
         // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
         .target(name: "SafeTensors", dependencies: ["Compute", "FileIO", "JSON"], swiftSettings: haswell),
+        // PyTorch torch.save files, tensors only: a ZIP reader and a pickle reader that executes nothing.
+        .target(name: "TorchFormat", dependencies: ["Compute"], swiftSettings: haswell),
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
         .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: haswell),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Compute", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
