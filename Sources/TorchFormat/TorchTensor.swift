@@ -99,6 +99,13 @@ public struct TorchTensor: Sendable {
         guard !dtype.isFloatingPoint else { throw TorchFormatError("\(label) is \(dtype), not an integer type (use float32())") }
         let src = bytes.slice(data)
         var out = [Int64](repeating: 0, count: count)
+        #if _endian(little)
+        if dtype == .int64, isContiguous, count > 0, let base = src.baseAddress {
+            precondition(storageOffset + count <= data.count / 8, "tensor view outside its storage")
+            out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + 8 * storageOffset, count: 8 * count)) }
+            return out
+        }
+        #endif
         out.withUnsafeMutableBufferPointer { o in
             switch dtype {
             case .int64:

@@ -20,6 +20,10 @@ struct Unpickler {
     private var marks: [Int] = []
     private var memo: [UInt32: PickleValue] = [:]
     private var pos: Int
+    /// Dimensions the tensors may still have in all: the pickle's size. torch writes every size and
+    /// stride, two bytes or more each; without this bound a small pickle could name one long shape
+    /// tuple (BINGET) for many tensors, each of which needs its own arrays.
+    private var dimensionBudget: Int
     /// Offset of the current opcode inside the pickle, for messages.
     private var at = 0
 
@@ -28,6 +32,7 @@ struct Unpickler {
         self.range = range
         self.label = label
         pos = range.lowerBound
+        dimensionBudget = range.count
     }
 
     private func fail(_ problem: String) -> TorchFormatError { TorchFormatError("\(label): \(problem)") }
@@ -235,7 +240,7 @@ struct Unpickler {
     }
 
     /// _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-    private func tensor(_ args: [PickleValue]) throws(TorchFormatError) -> TensorRecord {
+    private mutating func tensor(_ args: [PickleValue]) throws(TorchFormatError) -> TensorRecord {
         guard args.count == 6 || args.count == 7, case .storage(let storage) = args[0], case .int(let offset) = args[1],
               case .tuple(let size, _) = args[2], case .tuple(let stride, _) = args[3], case .bool = args[4], case .dict = args[5] else {
             throw failHere("calls _rebuild_tensor_v2 with arguments other than (storage, offset, size, stride, requires_grad, hooks)")
@@ -246,6 +251,10 @@ struct Unpickler {
             case .dict(let i) where dicts[i].items.isEmpty: break
             default: throw failHere("the tensor carries metadata (such as conjugate or negative bits) that this reader does not apply")
             }
+        }
+        dimensionBudget -= size.count
+        guard dimensionBudget >= 0 else {
+            throw failHere("the tensors have more dimensions in all than a pickle of \(range.count) bytes can describe")
         }
         func ints(_ values: [PickleValue], _ what: String) throws(TorchFormatError) -> [Int] {
             var out: [Int] = []
