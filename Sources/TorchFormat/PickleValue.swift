@@ -79,8 +79,6 @@ struct TensorRecord {
     let offset: Int
     let shape: [Int]
     let strides: [Int]
-    /// Byte offset of the REDUCE that built it, for messages.
-    let at: Int
 }
 
 /// A dict under construction. `ordered`: made by `collections.OrderedDict()` (BUILD may set its

@@ -271,6 +271,6 @@ struct Unpickler {
             throw failHere("the tensor has \(shape.count) sizes but \(strides.count) strides")
         }
         guard offset >= 0, let o = Int(exactly: offset) else { throw failHere("the tensor has a negative storage offset \(offset)") }
-        return TensorRecord(storage: storage, offset: o, shape: shape, strides: strides, at: at)
+        return TensorRecord(storage: storage, offset: o, shape: shape, strides: strides)
     }
 }
