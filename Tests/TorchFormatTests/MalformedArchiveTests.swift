@@ -99,6 +99,9 @@ final class MalformedArchiveTests: XCTestCase {
         let storage = bytes.indices.first { bytes[$0...].starts(with: floatStorage(6)) }!
         bytes[storage + 5] ^= 1
         assertRefused(bytes, "entry \"archive/data/0\" fails its CRC-32 check")
+        // Without the check (the fuzzing entry point) the damaged value is read as it is.
+        let t = try? TorchArchive(bytes: bytes, name: "unchecked.pt", verifyingChecksums: false).tensor().float32()
+        XCTAssertEqual(t?.array[1], Float(bitPattern: Float(1).bitPattern ^ 0x100))
     }
 
     func testLocalHeaderDisagreesWithTheDirectory() {
