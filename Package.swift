@@ -17,7 +17,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "explicitlm", targets: ["ExplicitLMCLI"]),
-        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
+        .library(name: "ExplicitLM", targets: ["Compute", "FileIO", "JSON", "SafeTensors", "TorchFormat", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"]),
         // For the libFuzzer driver package in Fuzz/ only.
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "JSON", swiftSettings: haswell),
         // The safetensors file format: memory-mapped reading, sharded checkpoints, atomic writing.
         .target(name: "SafeTensors", dependencies: ["Compute", "FileIO", "JSON"], swiftSettings: haswell),
+        // PyTorch torch.save files, tensors only: a ZIP reader and a pickle reader that executes nothing.
+        .target(name: "TorchFormat", dependencies: ["Compute"], swiftSettings: haswell),
         // Byte-level BPE (Qwen3), WordPiece (BERT), the Qwen3 chat template, conversation data.
         .target(name: "Tokenizers", dependencies: ["JSON"], swiftSettings: haswell),
         // The Qwen3 backbone: config, strict weight loading, forward pass, KV cache, generation.
@@ -53,7 +55,7 @@ let package = Package(
             ]),
         // Every input parser as a fuzz target (bytes in; errors fine, crashes not): the libFuzzer driver
         // in Fuzz/ (its own package, built only by scripts/fuzz.sh) and FuzzCorpusTests run them.
-        .target(name: "FuzzTargets", dependencies: ["JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory"],
+        .target(name: "FuzzTargets", dependencies: ["JSON", "SafeTensors", "TorchFormat", "Tokenizers", "Qwen3", "Encoders", "Memory"],
                 path: "Fuzz/Targets"),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Compute", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),

@@ -5,6 +5,7 @@ import Memory
 import Qwen3
 import SafeTensors
 import Tokenizers
+import TorchFormat
 
 /// One fuzz target: a parser of hostile input, fed raw bytes. A thrown error is a correct answer;
 /// only a crash (a trap, an address-sanitizer report, a hang) is a finding.
@@ -16,7 +17,7 @@ public struct FuzzTarget: Sendable {
 }
 
 /// Every parser that reads files, arguments or requests. Adding one is a function below and a line
-/// here (the torch pickle reader gets its own when it lands); the
+/// here ; the
 /// libFuzzer driver (Fuzz/Package.swift) and the corpus regression test (Tests/FuzzCorpusTests)
 /// pick it up by name.
 public enum FuzzTargets {
@@ -28,6 +29,7 @@ public enum FuzzTargets {
         FuzzTarget(name: "config", maxLength: 4096, run: config),
         FuzzTarget(name: "jsonl", maxLength: 8192, run: jsonLines),
         FuzzTarget(name: "knowledgebase", maxLength: 8192, run: knowledgeBase),
+        FuzzTarget(name: "torch", maxLength: 8192, run: torch),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -119,6 +121,17 @@ public enum FuzzTargets {
                 guard let kb = try? KnowledgeBase.load(url) else { return }
                 _ = kb.facts.map(MemoryKeys.keyText)
             }
+        }
+    }
+
+    /// A torch.save archive (the reference's knowledge_cache.pt and keys.pt), its CRCs unchecked so
+    /// that mutations reach the pickle; every tensor read as both conversions read it.
+    static func torch(_ bytes: UnsafeRawBufferPointer) {
+        guard let archive = try? TorchArchive(bytes: [UInt8](bytes), name: "fuzz.pt", verifyingChecksums: false) else { return }
+        for key in archive.keys {
+            guard let tensor = try? archive.tensor(key) else { continue }
+            _ = try? tensor.float32()
+            _ = try? tensor.int64s()
         }
     }
 
