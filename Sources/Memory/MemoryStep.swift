@@ -62,7 +62,9 @@ public final class MemoryStep {
         let D = embedding.shape[1], N = B * T, layer = module.layer
         precondition(hidden.shape == [N, D] && context.samples.count == B,
                      "memory step: hidden \(hidden.shape) for \(B) × \(T) positions, \(context.samples.count) samples")
-        let input = hidden.copy(), m = Tensor(zeros: [N, D]), rstd = Tensor(zeros: [N]), u = Tensor(zeros: [N, D])
+        // m is computed before h changes, so only backward needs a copy of the input.
+        let input = saveForBackward ? hidden.copy() : hidden
+        let m = Tensor(zeros: [N, D]), rstd = Tensor(zeros: [N]), u = Tensor(zeros: [N, D])
         module.norm.forward(m.data, input.data, rstd: rstd.data, rows: N)
         let tau = Float(config.gumbelTemperature)
         var active: [Int] = [], sigma: [Float] = [], means: [[Float]] = [], answer: [Bool] = [], groups: [Group] = []

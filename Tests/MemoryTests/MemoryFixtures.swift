@@ -60,6 +60,9 @@ enum MemoryFixtures {
             similarityWeight = Float(spec["similarity_weight"] as! Double)
         }
 
+        /// Row b's tokens without its pads.
+        func ids(row b: Int) -> [Int32] { Array(batch.inputs[b].prefix(lengths[b])) }
+
         var answerTokens: Int { batch.targets.joined().filter { $0 != CrossEntropy.ignoreIndex }.count }
 
         /// The batch's context: Gumbel noise in train mode, argmax in eval mode.

@@ -77,8 +77,7 @@ final class MemoryParityTests: XCTestCase {
                 let T = fixture.batch.sequenceLength
                 var worst: Float = 0
                 for b in 0..<fixture.batch.batchSize {
-                    let ids = Array(fixture.batch.inputs[b].prefix(fixture.lengths[b]))
-                    let context = fixture.rowContext(mode, row: b)
+                    let ids = fixture.ids(row: b), context = fixture.rowContext(mode, row: b)
                     let logits = try Self.inferenceLogits(backbone, memory, ids: ids, context: context)
                     let d = maxAbsDifference(logits.data, reference.data + b * T * V, count: ids.count * V)
                     XCTAssertLessThanOrEqual(d, 1e-4, "\(name) \(mode) row \(b) logits")
@@ -104,7 +103,7 @@ final class MemoryParityTests: XCTestCase {
                 fixture.batch, mode: try memory.backpropMode(fixture.context("eval", memoryLayers: memory.layers.count), batch: fixture.batch))
             var sum = 0.0
             for b in 0..<fixture.batch.batchSize {
-                let ids = Array(fixture.batch.inputs[b].prefix(fixture.lengths[b]))
+                let ids = fixture.ids(row: b)
                 let logits = try Self.inferenceLogits(backbone, memory, ids: ids, context: fixture.rowContext("eval", row: b))
                 let targets = Array(fixture.batch.targets[b].prefix(ids.count))
                 sum += targets.withUnsafeBufferPointer {
