@@ -33,6 +33,37 @@ final class MemoryStepTests: XCTestCase {
         }
     }
 
+    /// Training from fresh modules: the loss is the backbone's, and the gradient reaches o_proj (or
+    /// its b factor) and stops there, as the zero output blocks everything below it.
+    func testFreshlyInitialisedMemoryTrainsFromTheBackbonesLoss() throws {
+        let backbone = try MemoryFixtures.backbone()
+        let fixture = try MemoryFixtures.Case("cross-attention-full")
+        let V = backbone.config.vocabSize
+        var plain = 0.0
+        for b in 0..<fixture.batch.batchSize {
+            let ids = fixture.ids(row: b), logits = backbone.forward(ids, cache: KVCache(config: backbone.config))
+            plain += Array(fixture.batch.targets[b].prefix(ids.count)).withUnsafeBufferPointer {
+                CrossEntropy.forwardBackward(logits: logits.data, targets: $0.baseAddress!, dLogits: nil, rows: ids.count, vocab: V).lossSum
+            }
+        }
+        for rank in [0, 4] {
+            var config = MemoryConfig()
+            config.fusionRank = rank; config.knowledgeLength = 6; config.numCandidates = 4
+            config.fusionHeads = 2; config.fusionHeadDim = 8; config.memoryLayers = [0, 2]
+            let memory = try MemoryModel(config: config, backbone: backbone)
+            memory.initialize(seed: 5)
+            let context = fixture.context("train", memoryLayers: 2)
+            context.similarityScale = 0
+            let loss = Qwen3Backprop(model: backbone).step(fixture.batch, mode: try memory.backpropMode(context, batch: fixture.batch))
+            XCTAssertEqual(loss.lossSum, plain, accuracy: 1e-6 * plain, "rank \(rank): batched GEMMs round differently, nothing more")
+            for p in memory.parameters {
+                let moves = p.grad.array.contains { $0 != 0 }
+                let output = p.name.hasSuffix("o_proj.weight") || p.name.hasSuffix("o_proj.b")
+                XCTAssertEqual(moves, output, "rank \(rank): \(p.name) gradient")
+            }
+        }
+    }
+
     func testQueryStateIsTheMeanOverThePromptWhateverTheChunks() throws {
         let backbone = try MemoryFixtures.backbone()
         let memory = try MemoryFixtures.memory("cross-attention-full", backbone: backbone)
