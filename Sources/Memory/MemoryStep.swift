@@ -83,21 +83,18 @@ public final class MemoryStep {
             let C = candidates.count
             let entries = candidates.map(entry)
             let lambda = candidates.map { $0.score / tau }
-            let cosines = Self.cosines(entries.map(\.1))
+            let cosines = FineSelection.cosines(entries.map(\.1))
             var chosen = [Int](repeating: 0, count: T)
             var byCandidate = [[Int]](repeating: [], count: C)
             for t in 0..<T {
-                var z = lambda
-                if case .gumbel(let noise) = context.selection {
-                    let g = noise.draw(index: index, row: b, position: offset + t, count: C)
-                    for j in 0..<C { z[j] += g[j] }
-                }
-                let j = z.indices.reduce(0) { z[$1] > z[$0] ? $1 : $0 }  // ties to the first
+                var noise: [Float]?
+                if case .gumbel(let source) = context.selection { noise = source.draw(index: index, row: b, position: offset + t, count: C) }
+                let (j, z) = FineSelection.select(lambda: lambda, noise: noise)
                 chosen[t] = j
                 byCandidate[j].append(b * T + t)
                 let isAnswer = offset + t < sample.answerMask.count && sample.answerMask[offset + t]
                 if isAnswer && C >= 2 {
-                    context.diversitySum += Self.diversity(Self.softmax(z), cosines)
+                    context.diversitySum += FineSelection.diversity(FineSelection.softmax(z), cosines)
                     context.diversityTokens += 1
                 }
             }
@@ -111,7 +108,7 @@ public final class MemoryStep {
             }
             for t in 0..<T {
                 let r = b * T + t, mean = entries[chosen[t]].1
-                let s = mean.withUnsafeBufferPointer { Self.cosine(m.data + r * D, $0.baseAddress!, D) }
+                let s = mean.withUnsafeBufferPointer { FineSelection.cosine(m.data + r * D, $0.baseAddress!, D) }
                 active.append(r); sigma.append(s); means.append(mean)
                 let isAnswer = offset + t < sample.answerMask.count && sample.answerMask[offset + t]
                 answer.append(isAnswer)
@@ -159,32 +156,5 @@ public final class MemoryStep {
             Vector.axpy(c, mr, dm.data + r * D, D)
         }
         module.norm.backward(dX: gradient.data, dOut: dm.data, x: s.input.data, rstd: s.rstd.data, rows: N)
-    }
-
-    static func cosine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        Vector.dot(a, b, n) / (Vector.sumOfSquares(a, n).squareRoot() * Vector.sumOfSquares(b, n).squareRoot())
-    }
-
-    /// cos(M_i, M_j) for every pair of entry vectors.
-    static func cosines(_ means: [[Float]]) -> [[Float]] {
-        means.map { a in means.map { b in
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in cosine(pa.baseAddress!, pb.baseAddress!, a.count) } }
-        } }
-    }
-
-    static func softmax(_ z: [Float]) -> [Float] {
-        var p = z
-        p.withUnsafeMutableBufferPointer { Softmax.row($0.baseAddress!, count: $0.count) }
-        return p
-    }
-
-    /// Σ_{i≠j} p_i p_j cos_ij / Σ_{i≠j} p_i p_j.
-    static func diversity(_ p: [Float], _ cosines: [[Float]]) -> Double {
-        var num = 0.0, den = 0.0
-        for i in p.indices { for j in p.indices where i != j {
-            let w = Double(p[i]) * Double(p[j])
-            num += w * Double(cosines[i][j]); den += w
-        } }
-        return den > 0 ? num / den : 0
     }
 }
