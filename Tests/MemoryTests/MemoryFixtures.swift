@@ -22,6 +22,12 @@ enum MemoryFixtures {
         try MemoryModel.load(url: url(name, "memory.safetensors"), backbone: backbone)
     }
 
+    /// Runs `body` for every case with the backbone and the case's memory and goldens.
+    static func forEachCase(_ body: (String, Qwen3Model, MemoryModel, Case) throws -> Void) throws {
+        let backbone = try backbone()
+        for name in cases { try body(name, backbone, try memory(name, backbone: backbone), try Case(name)) }
+    }
+
     /// One case's goldens and the batch, candidates and noise they were made from.
     struct Case {
         let golden: SafeTensorsFile

@@ -15,10 +15,7 @@ final class MemoryParityTests: XCTestCase {
 
     /// The training path: Qwen3Backprop in frozen mode with the memory step after each memory layer.
     func testTrainingPathMatchesPyTorch() throws {
-        let backbone = try MemoryFixtures.backbone()
-        for name in MemoryFixtures.cases {
-            let memory = try MemoryFixtures.memory(name, backbone: backbone)
-            let fixture = try MemoryFixtures.Case(name)
+        try MemoryFixtures.forEachCase { name, backbone, memory, fixture in
             let golden = fixture.golden
             for mode in MemoryFixtures.modes {
                 memory.zeroGradients()
@@ -67,11 +64,8 @@ final class MemoryParityTests: XCTestCase {
     /// The inference path: Qwen3Model with the memory hook, one row at a time, prefilled in chunks
     /// of 3 (the prompt spans two chunks) and the last three tokens decoded one by one from the cache.
     func testInferencePathMatchesPyTorch() throws {
-        let backbone = try MemoryFixtures.backbone()
-        let V = backbone.config.vocabSize
-        for name in MemoryFixtures.cases {
-            let memory = try MemoryFixtures.memory(name, backbone: backbone)
-            let fixture = try MemoryFixtures.Case(name)
+        try MemoryFixtures.forEachCase { name, backbone, memory, fixture in
+            let V = backbone.config.vocabSize
             for mode in MemoryFixtures.modes {
                 let reference = try fixture.golden.tensor("\(mode).logits")
                 let T = fixture.batch.sequenceLength
@@ -94,11 +88,8 @@ final class MemoryParityTests: XCTestCase {
     /// The two paths agree with each other in eval mode: the training path's loss equals the
     /// cross-entropy of the inference path's logits.
     func testInferenceAndTrainingPathsGiveTheSameLossInEvalMode() throws {
-        let backbone = try MemoryFixtures.backbone()
-        let V = backbone.config.vocabSize
-        for name in MemoryFixtures.cases {
-            let memory = try MemoryFixtures.memory(name, backbone: backbone)
-            let fixture = try MemoryFixtures.Case(name)
+        try MemoryFixtures.forEachCase { name, backbone, memory, fixture in
+            let V = backbone.config.vocabSize
             let loss = Qwen3Backprop(model: backbone).step(
                 fixture.batch, mode: try memory.backpropMode(fixture.context("eval", memoryLayers: memory.layers.count), batch: fixture.batch))
             var sum = 0.0
