@@ -46,7 +46,7 @@ let package = Package(
         // The explicit memory (method.md): bank, retrievers, fine selection, fusion, the memory step.
         .target(name: "Memory", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders"], swiftSettings: haswell),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
-        .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
+        .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Memory"], swiftSettings: haswell),
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Compute", "SafeTensors", "Encoders"], exclude: ["Fixtures"]),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Training", "SafeTensors", "Compute", "Encoders"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
