@@ -26,7 +26,8 @@ extension MemoryModel {
     }
 
     /// Reads a §11 checkpoint for `backbone`, strictly: the settings from `__metadata__`, H and dh from
-    /// `null_key`, the rank from `q_proj.a` (`gate_proj.a` for swiglu), F from `gate_proj`; a missing,
+    /// `null_key`, the rank from `q_proj.a` (`gate_proj.a` for swiglu), F from `gate_proj`; under the
+    /// dense retriever the MemoryGate's sharing, rank and K from its tensors; a missing,
     /// unexpected, misshapen or non-F32 tensor is named. `optimizer.` and `state.` tensors are ignored.
     /// `base` supplies the settings the file does not carry (knowledge_num, the embedder, …).
     public static func load(url: URL, backbone: Qwen3Model, base: MemoryConfig = MemoryConfig()) throws -> MemoryModel {
@@ -50,9 +51,6 @@ extension MemoryModel {
         }
         guard let retriever = MemoryConfig.Retriever(rawValue: try meta("retriever")) else {
             throw fail("retriever \"\(try meta("retriever"))\" is not one of \(MemoryConfig.Retriever.allCases.map(\.rawValue))")
-        }
-        guard retriever != .dense else {
-            throw fail("the dense retriever's MemoryGate (gate. tensors) is not read by this build yet")
         }
         config.fusion = fusion
         config.retriever = retriever
@@ -86,6 +84,15 @@ extension MemoryModel {
             guard let F = out.first else { throw fail("tensor \(prefix).gate_proj has no rows") }
             config.fusionIntermediate = F
         }
+        if retriever == .dense {
+            // Shared or per layer, K and the rank, from the gate's own tensors.
+            config.shareGate = file.entry("memory.gate.logit_scale") != nil
+            let gate = config.shareGate ? "memory.gate" : "memory.layers.\(first).gate"
+            config.gateRank = file.entry("\(gate).in_proj.a")?.shape.first ?? 0
+            let out = try shape(config.gateRank > 0 ? "\(gate).out_proj.b" : "\(gate).out_proj.weight")
+            guard let K = out.first else { throw fail("tensor \(gate).out_proj has no rows") }
+            config.knowledgeDim = K
+        }
         let model: MemoryModel
         do { model = try MemoryModel(config: config, backbone: backbone) } catch { throw fail("\(error)") }
 
@@ -98,7 +105,6 @@ extension MemoryModel {
             p.value.data.update(from: t.data, count: t.count)
             claimed.insert(p.name)
         }
-        // Room for the MemoryGate: under the dense retriever its `gate.` tensors are claimed here too.
         let unexpected = file.names.filter { !claimed.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix("state.") }
         if let name = unexpected.first {
             throw fail("unexpected tensor \(name)" + (unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : "")

@@ -10,6 +10,9 @@ public final class MemoryModel {
     /// One per memory layer, in increasing layer order.
     public let layers: [MemoryLayer]
     public let steps: [MemoryStep]
+    /// The dense retriever's MemoryGates (method §4): one per memory layer, or one shared
+    /// (`model.share_gate`); none under the other retrievers.
+    public let gates: [MemoryGate]
 
     /// Zero-filled modules shaped by `config` (MemoryNorm g = 1); `initialize` or a checkpoint fills them.
     public init(config: MemoryConfig, backbone: Qwen3Model) throws {
@@ -24,16 +27,36 @@ public final class MemoryModel {
         steps = layers.enumerated().map {
             MemoryStep(module: $1, index: $0, config: config, embedding: backbone.weights.embedTokens)
         }
+        if config.retriever == .dense {
+            guard let K = config.knowledgeDim else {
+                throw MemoryError("model.knowledge_dim is not set: the dense retriever's MemoryGate projects to the key width K of the bank")
+            }
+            let D = backbone.config.hiddenSize
+            gates = (0..<(config.shareGate ? 1 : layers.count)).map { _ in MemoryGate(hidden: D, keyDim: K, rank: config.gateRank) }
+        } else {
+            gates = []
+        }
     }
+
+    /// The MemoryGate of the memory layer at `index` (in `layers`), under the dense retriever.
+    public func gate(forLayerAt index: Int) -> MemoryGate? {
+        gates.isEmpty ? nil : gates[config.shareGate ? 0 : index]
+    }
+
+    /// Where a gate's tensors live in the checkpoint: `memory.gate` when shared, else per layer.
+    func gatePrefix(_ i: Int) -> String { config.shareGate ? "memory.gate" : "\(layers[i].prefix).gate" }
 
     /// Fresh weights for training from scratch: o_proj/down zero, so the logits are the backbone's.
     public func initialize(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         for layer in layers { layer.initialize(&generator) }
+        for gate in gates { gate.initialize(&generator) }
     }
 
     /// Every trainable tensor, named as method.md §11 names it.
-    public var parameters: [MemoryParameter] { layers.flatMap(\.parameters) }
+    public var parameters: [MemoryParameter] {
+        layers.flatMap(\.parameters) + gates.indices.flatMap { gates[$0].parameters(gatePrefix($0)) }
+    }
 
     public func zeroGradients() { for p in parameters { p.grad.fill(0) } }
 

@@ -89,4 +89,35 @@ final class MemoryCheckpointTests: XCTestCase {
         // Layer 1's tensors are not in the file.
         try assertRefused("missing tensor memory.layers.1.norm.weight", metadata: { $0["memory_layers"] = "0,1,2" })
     }
+
+    /// Under the dense retriever the MemoryGate is saved per layer or shared, and read back with its
+    /// sharing, rank and K from its tensors; under lexical its tensors are unexpected.
+    func testDenseCheckpointsCarryTheMemoryGate() throws {
+        let backbone = try MemoryFixtures.backbone()
+        let base = try MemoryFixtures.memory("cross-attention-full", backbone: backbone).config
+        for (share, rank) in [(false, 0), (true, 4)] {
+            var config = base
+            config.retriever = .dense
+            config.knowledgeDim = 6
+            config.shareGate = share
+            config.gateRank = rank
+            let memory = try MemoryModel(config: config, backbone: backbone)
+            memory.initialize(seed: 5)
+            let names = memory.parameters.map(\.name).filter { $0.contains("gate.") }
+            XCTAssertEqual(names.count, (share ? 1 : 2) * (rank > 0 ? 25 : 19), "\(names)")
+            XCTAssertTrue(names.contains(share ? "memory.gate.logit_scale" : "memory.layers.2.gate.logit_scale"))
+            XCTAssertTrue(names.contains(share ? "memory.gate.out_proj.b" : "memory.layers.0.gate.out_proj.weight"))
+            let url = directory.appendingPathComponent("dense.safetensors")
+            try memory.save(to: url)
+            let again = try MemoryModel.load(url: url, backbone: backbone)
+            XCTAssertEqual(again.config, memory.config)
+            XCTAssertEqual(again.parameters.map(\.name), memory.parameters.map(\.name))
+            for (a, b) in zip(again.parameters, memory.parameters) { XCTAssertEqual(a.value.array, b.value.array, a.name) }
+        }
+        try assertRefused("unexpected tensor memory.gate.logit_scale", tensors: { $0.append(("memory.gate.logit_scale", Tensor(zeros: []))) })
+        var config = base
+        config.retriever = .dense
+        XCTAssertThrowsError(try MemoryModel(config: config, backbone: backbone)) { XCTAssertTrue("\($0)".contains("model.knowledge_dim is not set")) }
+    }
 }
+

@@ -18,7 +18,7 @@ final class MemoryGateTests: XCTestCase {
             RouterLoss.Target(cells: cells[(b * k)..<((b + 1) * k)].map(Int.init), scores: Array(teacher.array[(b * k)..<((b + 1) * k)]))
         }
         for (variant, rank) in [("full", 0), ("rank4", 4), ("clamped", 0)] {
-            let gate = MemoryGate(hidden: 16, keyDim: 8, rank: rank, seed: 0)
+            let gate = MemoryGate(hidden: 16, keyDim: 8, rank: rank)
             let parameters = gate.parameters("memory.gate")
             XCTAssertEqual(Set(parameters.map { String($0.name.dropFirst("memory.gate.".count)) }),
                            Set(file.names.filter { $0.hasPrefix("\(variant).param.") }.map { String($0.dropFirst("\(variant).param.".count)) }),

@@ -51,9 +51,9 @@ public final class MemoryGate {
     /// logit_scale, a scalar ([] in the checkpoint), ln(1/0.07) at init.
     public let logitScale: Tensor, logitScaleGrad: Tensor
 
-    /// A gate with PyTorch's default initialisation drawn from `seed` (linears uniform in
-    /// ±1/√in, LayerNorms 1 and 0, logit_scale ln(1/0.07)).
-    public init(hidden D: Int, keyDim K: Int, rank: Int, seed: UInt64) {
+    /// A gate of zero linears, LayerNorms 1 and 0, logit_scale ln(1/0.07); `initialize` or a
+    /// checkpoint fills the linears.
+    public init(hidden D: Int, keyDim K: Int, rank: Int) {
         hidden = D; keyDim = K; self.rank = rank
         inProj = BiasedLinear(D, D, rank: rank)
         blocks = (0..<2).map { _ in Block(norm: Norm(D), fc1: BiasedLinear(D, 2 * D, rank: rank), fc2: BiasedLinear(2 * D, D, rank: rank)) }
@@ -61,11 +61,15 @@ public final class MemoryGate {
         outProj = BiasedLinear(D, K, rank: rank)
         logitScale = Tensor(zeros: []); logitScaleGrad = Tensor(zeros: [])
         logitScale.data[0] = Float(log(1 / 0.07))
-        var rng = SeededGenerator(seed: seed)
+    }
+
+    /// PyTorch's default initialisation of the linears: uniform in ±1/√in for weights (and each
+    /// factor, by its own input width) and biases.
+    public func initialize(_ generator: inout SeededGenerator) {
         for linear in [inProj] + blocks.flatMap({ [$0.fc1, $0.fc2] }) + [outProj] {
             for t in linear.linear.tensors + [linear.bias] {
                 let bound = 1 / Float(t === linear.bias ? linear.linear.inFeatures : t.shape[1]).squareRoot()
-                for i in 0..<t.count { t.data[i] = Float(rng.unit() * 2 - 1) * bound }
+                for i in 0..<t.count { t.data[i] = Float(generator.unit() * 2 - 1) * bound }
             }
         }
     }
