@@ -31,7 +31,7 @@ struct GenerateCommand: ParsableCommand {
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt") }
         if (system != nil || enableThinking != nil) && !chat { throw ValidationError("--system and --enable-thinking need --chat") }
         guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be ≥ 0") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a finite number ≥ 0") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     }
