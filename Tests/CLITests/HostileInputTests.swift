@@ -51,7 +51,7 @@ final class HostileInputTests: XCTestCase {
         try assertRefused(["logits", "--model", short.path, "--ids", "1,2,3,4,5", "--out", work.appendingPathComponent("l.safetensors").path],
                           "--ids has 5 tokens, more than the model's max_position_embeddings 4")
         try assertRefused(["generate", "--model", short.path, "--ids", "1,2,3,4,5", "--print-ids"], "the prompt has 5 tokens")
-        for t in ["inf", "nan", "-1"] {
+        for t in ["inf", "nan", "1e39"] {
             try assertRefused(["generate", "--model", model.path, "--ids", "1", "--temperature", t], "--temperature must be a finite number ≥ 0")
         }
     }
