@@ -60,6 +60,40 @@ final class LexicalRetrieverTests: XCTestCase {
         }
     }
 
+    /// The pruned top C (MaxScore) equals the first C of the exhaustive ranking, before and after
+    /// edits: rows of words with very uneven frequencies, queries mixing rare and common words.
+    func testPrunedSearchEqualsExhaustiveRanking() {
+        var seed: UInt64 = 12345
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        // Log-uniform word numbers: "w0" is in most rows, "w399" in few.
+        func word() -> String { "w\(Int(Foundation.exp(Double(next(1 << 20)) / Double(1 << 20) * Foundation.log(400.0))) - 1)" }
+        func sentence() -> String { (0..<(3 + next(12))).map { _ in word() }.joined(separator: " ") }
+        let rows = 3000
+        var current: [Int: String] = [:]
+        for row in 0..<rows where row % 7 != 3 { current[row] = sentence() }
+        let retriever = LexicalRetriever(rowCount: rows, texts: current.map { (row: $0.key, text: $0.value) })
+        func check(_ label: String) {
+            for _ in 0..<300 {
+                let query = (0..<(1 + next(6))).map { _ in word() }.joined(separator: " ")
+                let all = retriever.search(query, top: rows)
+                for top in [1, 5, 16] {
+                    XCTAssertEqual(retriever.search(query, top: top), Array(all.prefix(top)), "\(label): \"\(query)\" top \(top)")
+                }
+            }
+        }
+        check("built")
+        for _ in 0..<400 {
+            let row = next(rows)
+            let new: String? = next(5) == 0 ? nil : sentence()
+            retriever.update(row: row, old: current[row], new: new)
+            current[row] = new
+        }
+        check("edited")
+    }
+
     func testEmptyAndUnknownQueries() {
         let retriever = LexicalRetriever(rowCount: 4, texts: [(0, "alpha beta"), (2, "beta gamma")])
         XCTAssertEqual(retriever.search("", top: 4), [])

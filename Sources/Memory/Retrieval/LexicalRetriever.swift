@@ -37,6 +37,10 @@ public final class LexicalRetriever {
     private var termIds: [String: Int32] = [:]
     /// Rows holding each term (current, static part and overlay together).
     private var documentFrequency: [Int32] = []
+    /// At least the largest tf of each term in any row (raised by edits, never lowered).
+    private var maxFrequency: [Int32] = []
+    /// At most the shortest non-empty row's length (lowered by edits, never raised).
+    private var minimumLength = Int32.max
     /// The static CSR: postings of term t are staticPostings[staticStart[t] ..< staticStart[t + 1]].
     private var staticStart: [Int] = [0]
     private var staticPostings: [Int32] = []
@@ -79,6 +83,7 @@ public final class LexicalRetriever {
             }
             documentLength[row] = length
             totalLength += Int(length)
+            minimumLength = min(minimumLength, length)
         }
         let terms = termIds.count
         var start = [Int](repeating: 0, count: terms + 1)
@@ -92,11 +97,15 @@ public final class LexicalRetriever {
         }
         if !inOrder { for t in 0..<terms { postings[start[t]..<start[t + 1]].sort() } }
         documentFrequency = [Int32](repeating: 0, count: terms)
+        maxFrequency = [Int32](repeating: 0, count: terms)
         for t in 0..<terms {
-            var last: Int32 = -1
-            for row in postings[start[t]..<start[t + 1]] where row != last {
+            var i = start[t]
+            while i < start[t + 1] {
+                var j = i + 1
+                while j < start[t + 1], postings[j] == postings[i] { j += 1 }
                 documentFrequency[t] += 1
-                last = row
+                maxFrequency[t] = max(maxFrequency[t], Int32(j - i))
+                i = j
             }
         }
         staticStart = start
@@ -109,6 +118,7 @@ public final class LexicalRetriever {
         let id = Int32(termIds.count)
         termIds[word] = id
         documentFrequency.append(0)
+        maxFrequency.append(0)
         return id
     }
 
@@ -130,14 +140,16 @@ public final class LexicalRetriever {
         var length: Int32 = 0
         for (t, count) in termCounts(new) {
             documentFrequency[Int(t)] += 1
+            maxFrequency[Int(t)] = max(maxFrequency[Int(t)], count)
             length += count
             var rows = overlay[t] ?? []
-            let at = lowerBound(rows[...], Int32(row))
+            let at = Self.lowerBound(rows[...], Int32(row))
             rows.insert(contentsOf: repeatElement(Int32(row), count: Int(count)), at: at)
             overlay[t] = rows
         }
         documentLength[row] = length
         totalLength += Int(length)
+        minimumLength = min(minimumLength, length)
     }
 
     /// Each distinct term of `text` with its count, new words registered.
@@ -154,14 +166,26 @@ public final class LexicalRetriever {
 
     private func removeOverlay(row: Int32, term t: Int32) {
         guard var rows = overlay[t] else { return }
-        let from = lowerBound(rows[...], row)
+        let from = Self.lowerBound(rows[...], row)
         var to = from
         while to < rows.count, rows[to] == row { to += 1 }
         rows.removeSubrange(from..<to)
         overlay[t] = rows.isEmpty ? nil : rows
     }
 
-    private func lowerBound(_ rows: ArraySlice<Int32>, _ row: Int32) -> Int {
+    /// The first index at or after `start` whose row is at least `row`: steps of 1, 2, 4, … then a
+    /// binary search in the last step.
+    private static func gallop(_ rows: ArraySlice<Int32>, from start: Int, to row: Int32) -> Int {
+        var lo = start, hi = start, step = 1
+        while hi < rows.endIndex, rows[hi] < row {
+            lo = hi + 1
+            hi = lo + step
+            step *= 2
+        }
+        return lowerBound(rows[lo..<min(hi, rows.endIndex)], row)
+    }
+
+    private static func lowerBound(_ rows: ArraySlice<Int32>, _ row: Int32) -> Int {
         var lo = rows.startIndex, hi = rows.endIndex
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -172,12 +196,13 @@ public final class LexicalRetriever {
 
     /// The `top` best rows for `query` by BM25, best first, ties to the lower row.
     ///
-    /// Exact top-C with MaxScore pruning: the query's words are scored rarest first (fewest rows;
+    /// Exact top-C with MaxScore pruning. The query's words are scored rarest first (fewest rows;
     /// ties in query order, which is also the order each row's score is summed in). A word adds at
-    /// most idf · (k1 + 1) to a row, so once the words left could not lift a row that none of the
-    /// words so far matched above the C-th best score, those words' postings are not walked: they
-    /// are looked up (binary search) for the rows that can still reach the top C only. Frequent
-    /// words ("the", "in") then cost O(C log postings) instead of a pass over the bank.
+    /// most its weight at its largest tf in a row of the shortest length, so once the words left
+    /// could not lift a row that none of the words so far matched above the C-th best score (of the
+    /// scores so far, or, while few rows are seen, of their final scores), those words' postings are
+    /// not walked: they are looked up for the rows that can still reach the top C. Frequent words
+    /// ("the", "in") then cost a search per candidate instead of a pass over the bank.
     public func search(_ query: String, top: Int) -> [Candidate] {
         guard top > 0, documentCount > 0 else { return [] }
         var seen: Set<Int32> = []
@@ -192,83 +217,126 @@ public final class LexicalRetriever {
         let averageLength = Double(totalLength) / Double(documentCount)
         let lengthScale = averageLength > 0 ? b / averageLength : 0
         let idf = terms.map { Foundation.log(1 + (Double(documentCount) - Double($0.df) + 0.5) / (Double($0.df) + 0.5)) }
-        // remaining[i]: the most the words i... can add to one row.
+        // remaining[i]: the most the words i... can add to one row. A word's weight grows with tf and
+        // shrinks with the row's length, so its largest tf in a row of the shortest length bounds it
+        // (raised by a hair so that rounding cannot make a bound smaller than a weight).
         var remaining = [Double](repeating: 0, count: terms.count + 1)
-        for i in stride(from: terms.count - 1, through: 0, by: -1) { remaining[i] = remaining[i + 1] + idf[i] * (k1 + 1) }
-        func weight(_ i: Int, tf: Int, row: Int32) -> Double {
-            let tf = Double(tf)
-            return idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + lengthScale * Double(documentLength[Int(row)])))
+        let shortest = k1 * (1 - b + lengthScale * Double(minimumLength))
+        for i in stride(from: terms.count - 1, through: 0, by: -1) {
+            let tf = Double(maxFrequency[Int(terms[i].term)])
+            remaining[i] = remaining[i + 1] + idf[i] * tf * (k1 + 1) / (tf + shortest) * (1 + 1e-9)
         }
 
-        // Walk whole posting lists while a row matching none of the words so far could still win.
+        // The loops below work on local arrays: a class's properties would be checked for exclusive
+        // access at every posting.
+        var scores = self.scores, touched = self.touched
+        self.scores = []
+        self.touched = []
+        let stale = self.stale, lengths = documentLength, postings = staticPostings, starts = staticStart
+        func weight(_ i: Int, _ row: Int32, tf: Int) -> Double {
+            let tf = Double(tf)
+            return idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + lengthScale * Double(lengths[Int(row)])))
+        }
+        func add(_ i: Int, _ row: Int32, tf: Int) {
+            if scores[Int(row)] == 0 { touched.append(row) }
+            scores[Int(row)] += weight(i, row, tf: tf)
+        }
+        /// The term's current postings: static ones of rows not edited since the build, then the overlay.
+        func lists(_ t: Int32) -> [(ArraySlice<Int32>, skipStale: Bool)] {
+            var out: [(ArraySlice<Int32>, skipStale: Bool)] = []
+            if Int(t) + 1 < starts.count { out.append((postings[starts[Int(t)]..<starts[Int(t) + 1]], true)) }
+            if let rows = overlay[t] { out.append((rows[...], false)) }
+            return out
+        }
+
+        /// The final scores of those of `rows` (ascending) that can still be among their best C: their
+        /// scores so far plus words first... looked up, each list searched from where the previous row
+        /// was found (galloping), so at most one pass over a list however many rows are looked up.
+        /// After each word the rows that can no longer reach the C-th best are dropped, so the most
+        /// frequent words, looked up last, are looked up for few rows. Summed word by word, as the
+        /// walk sums.
+        func completed(_ rows: [Int32], from first: Int) -> (rows: [Int32], finals: [Double]) {
+            var rows = rows
+            var finals = rows.map { scores[Int($0)] }
+            for i in first..<terms.count {
+                var from = lists(terms[i].term).map { ($0.0, $0.skipStale, $0.0.startIndex) }
+                for (n, row) in rows.enumerated() {
+                    var tf = 0
+                    for l in from.indices {
+                        var k = Self.gallop(from[l].0, from: from[l].2, to: row)
+                        from[l].2 = k
+                        guard !(from[l].1 && stale[Int(row)]) else { continue }
+                        while k < from[l].0.endIndex, from[l].0[k] == row { tf += 1; k += 1 }
+                    }
+                    if tf > 0 { finals[n] += weight(i, row, tf: tf) }
+                }
+                guard i + 1 < terms.count, rows.count > top else { continue }
+                let threshold = Self.cthBest(finals, top)
+                let keep = finals.indices.filter { finals[$0] + remaining[i + 1] >= threshold }
+                rows = keep.map { rows[$0] }
+                finals = keep.map { finals[$0] }
+            }
+            return (rows, finals)
+        }
+
+        // Walk whole posting lists while a row matching none of the words so far could still win:
+        // while the words left could lift such a row above the C-th best score so far, or, when few
+        // rows are seen, above the C-th best of their final scores.
         var next = 0
-        while next < terms.count {
-            forEachPosting(of: terms[next].term) { row, tf in
-                if scores[Int(row)] == 0 { touched.append(row) }
-                scores[Int(row)] += weight(next, tf: tf, row: row)
+        var rows: [Int32]?
+        while next < terms.count, rows == nil {
+            for (list, skipStale) in lists(terms[next].term) {
+                var i = list.startIndex
+                while i < list.endIndex {
+                    let row = list[i]
+                    var j = i + 1
+                    while j < list.endIndex, list[j] == row { j += 1 }
+                    if !(skipStale && stale[Int(row)]) { add(next, row, tf: j - i) }
+                    i = j
+                }
             }
             next += 1
-            if next < terms.count, touched.count >= top, remaining[next] < best(touched, top).last!.score { break }
-        }
-        var rows = touched
-        if next < terms.count {
-            // Only rows that can still reach the C-th best score; the other words are looked up for them.
-            let threshold = best(touched, top).last!.score
-            rows = touched.filter { scores[Int($0)] + remaining[next] >= threshold }
-            for i in next..<terms.count {
-                for row in rows {
-                    let tf = frequency(of: terms[i].term, in: row)
-                    if tf > 0 { scores[Int(row)] += weight(i, tf: tf, row: row) }
+            guard next < terms.count, touched.count >= top else { continue }
+            let threshold = Self.best(touched, scores, top).last!.score
+            if remaining[next] < threshold {
+                // Only rows that can still reach the C-th best score; the other words are looked up for them.
+                let (candidates, finals) = completed(touched.filter { scores[Int($0)] + remaining[next] >= threshold }.sorted(), from: next)
+                for (row, score) in zip(candidates, finals) { scores[Int(row)] = score }
+                rows = candidates
+            } else if touched.count <= max(4096, 64 * top) {
+                let (seen, finals) = completed(touched.sorted(), from: next)
+                if seen.count >= top, remaining[next] < Self.cthBest(finals, top) {
+                    for (row, score) in zip(seen, finals) { scores[Int(row)] = score }
+                    rows = seen
                 }
             }
         }
-        let result = best(rows, top)
+        let result = Self.best(rows ?? touched, scores, top)
         for row in touched { scores[Int(row)] = 0 }
         touched.removeAll(keepingCapacity: true)
+        self.scores = scores
+        self.touched = touched
         return result
     }
 
-    /// The `top` best of `rows` by their current scores.
-    private func best(_ rows: [Int32], _ top: Int) -> [Candidate] {
+    /// The `top` best of `rows` by `scores`.
+    private static func best(_ rows: [Int32], _ scores: [Double], _ top: Int) -> [Candidate] {
         var best: [Candidate] = []
         best.reserveCapacity(top + 1)
         for row in rows {
             let candidate = Candidate(row: Int(row), score: scores[Int(row)])
-            if best.count == top, let last = best.last, !Self.ranksBefore(candidate, last) { continue }
+            if best.count == top, let last = best.last, !ranksBefore(candidate, last) { continue }
             var at = best.count
-            while at > 0, Self.ranksBefore(candidate, best[at - 1]) { at -= 1 }
+            while at > 0, ranksBefore(candidate, best[at - 1]) { at -= 1 }
             best.insert(candidate, at: at)
             if best.count > top { best.removeLast() }
         }
         return best
     }
 
-    /// Calls `body` with each current (row, tf) of term `t`: the static postings of rows not edited
-    /// since the build, then the overlay.
-    private func forEachPosting(of t: Int32, _ body: (Int32, Int) -> Void) {
-        func runs(_ postings: ArraySlice<Int32>, skipStale: Bool) {
-            var i = postings.startIndex
-            while i < postings.endIndex {
-                let row = postings[i]
-                var j = i + 1
-                while j < postings.endIndex, postings[j] == row { j += 1 }
-                if !(skipStale && stale[Int(row)]) { body(row, j - i) }
-                i = j
-            }
-        }
-        if Int(t) + 1 < staticStart.count { runs(staticPostings[staticStart[Int(t)]..<staticStart[Int(t) + 1]], skipStale: true) }
-        if let rows = overlay[t] { runs(rows[...], skipStale: false) }
-    }
-
-    /// tf of term `t` in `row`, by binary search.
-    private func frequency(of t: Int32, in row: Int32) -> Int {
-        func count(_ postings: ArraySlice<Int32>) -> Int {
-            var i = lowerBound(postings, row), n = 0
-            while i < postings.endIndex, postings[i] == row { n += 1; i += 1 }
-            return n
-        }
-        if stale[Int(row)] { return overlay[t].map { count($0[...]) } ?? 0 }
-        return Int(t) + 1 < staticStart.count ? count(staticPostings[staticStart[Int(t)]..<staticStart[Int(t) + 1]]) : 0
+    /// The `top`-th largest of `values` (at least `top` of them).
+    private static func cthBest(_ values: [Double], _ top: Int) -> Double {
+        best(Array(0..<Int32(values.count)), values, top).last!.score
     }
 
     private static func ranksBefore(_ a: Candidate, _ b: Candidate) -> Bool {
