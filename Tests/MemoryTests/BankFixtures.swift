@@ -1,6 +1,5 @@
 import Foundation
 import Memory
-import XCTest
 
 /// Small banks for the bank and retriever tests: a byte-level tokenizer written on the spot (one
 /// token per UTF-8 byte, `<|endoftext|>` = 256 as the pad), facts about capitals, a temporary
@@ -63,16 +62,5 @@ enum BankFixtures {
         config.knowledgeNum = knowledgeNum
         config.knowledgeLength = knowledgeLength
         return config
-    }
-
-    /// The message of the error `body` throws; fails the test when it throws none.
-    static func message(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> String {
-        do {
-            try body()
-            XCTFail("no error", file: file, line: line)
-            return ""
-        } catch {
-            return "\(error)"
-        }
     }
 }

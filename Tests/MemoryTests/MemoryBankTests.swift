@@ -1,6 +1,7 @@
 import Compute
 import Foundation
 import Memory
+import TestSupport
 import XCTest
 
 /// The bank as a store (method §2, §3): create, open, read, edit, add, delete and the history, and
@@ -131,20 +132,20 @@ final class MemoryBankTests: XCTestCase {
         let bank = try makeBank()
         let before = try snapshot(bank)
         let change = MemoryChange(text: "Quito is the capital of Ecuador.")
-        XCTAssertTrue(BankFixtures.message { _ = try bank.row(16) }.contains("row 16 is outside the bank (rows 0..<16)"))
-        XCTAssertTrue(BankFixtures.message { try bank.edit(row: -1, change) }.contains("row -1 is outside the bank"))
-        XCTAssertTrue(BankFixtures.message { try bank.edit(row: 9, change) }.contains("row 9 is empty"))
-        XCTAssertTrue(BankFixtures.message { try bank.delete(row: 9) }.contains("row 9 is already empty"))
-        XCTAssertTrue(BankFixtures.message { try bank.add(change, cell: 0, row: 2) }.contains("row 2 holds a fact"))
-        XCTAssertTrue(BankFixtures.message { try bank.add(change, cell: 16) }.contains("cell 16 is outside the grid"))
-        XCTAssertTrue(BankFixtures.message { try bank.edit(row: 0, MemoryChange(text: "")) }.contains("the new text is empty"))
-        XCTAssertTrue(BankFixtures.message { try bank.edit(row: 0, MemoryChange(text: "x", key: [1, 2])) }.contains("key embedding of 2 values"))
-        XCTAssertTrue(BankFixtures.message { _ = try bank.history(row: 99) }.contains("row 99 is outside the bank"))
+        XCTAssertTrue(thrownMessage { _ = try bank.row(16) }.contains("row 16 is outside the bank (rows 0..<16)"))
+        XCTAssertTrue(thrownMessage { try bank.edit(row: -1, change) }.contains("row -1 is outside the bank"))
+        XCTAssertTrue(thrownMessage { try bank.edit(row: 9, change) }.contains("row 9 is empty"))
+        XCTAssertTrue(thrownMessage { try bank.delete(row: 9) }.contains("row 9 is already empty"))
+        XCTAssertTrue(thrownMessage { try bank.add(change, cell: 0, row: 2) }.contains("row 2 holds a fact"))
+        XCTAssertTrue(thrownMessage { try bank.add(change, cell: 16) }.contains("cell 16 is outside the grid"))
+        XCTAssertTrue(thrownMessage { try bank.edit(row: 0, MemoryChange(text: "")) }.contains("the new text is empty"))
+        XCTAssertTrue(thrownMessage { try bank.edit(row: 0, MemoryChange(text: "x", key: [1, 2])) }.contains("key embedding of 2 values"))
+        XCTAssertTrue(thrownMessage { _ = try bank.history(row: 99) }.contains("row 99 is outside the bank"))
         let unchanged = try snapshot(bank)
         XCTAssertEqual(unchanged.rows, before.rows); XCTAssertEqual(unchanged.history, []); XCTAssertEqual(unchanged.lexicalScores, before.lexicalScores)
         // A deleted row cannot be edited; adding its fact back restores the row exactly.
         try bank.delete(row: 3)
-        XCTAssertTrue(BankFixtures.message { try bank.edit(row: 3, change) }.contains("row 3 is empty (deleted or never filled)"))
+        XCTAssertTrue(thrownMessage { try bank.edit(row: 3, change) }.contains("row 3 is empty (deleted or never filled)"))
         XCTAssertEqual(try bank.history().count, 1)
         try bank.add(MemoryChange(text: "Tokyo is the capital of Japan.", subject: "Japan", predicate: "capital", object: "Tokyo", uuid: "fact-3",
                                   source: "test", key: before.rows[3]?.key), cell: 9, row: 3)
@@ -160,16 +161,16 @@ final class MemoryBankTests: XCTestCase {
         let before = try snapshot(bank)
         let other = try BankTokenizer(url: BankFixtures.byteTokenizer(in: work, name: "other", added: ["<|endoftext|>", "<|im_end|>"]))
         XCTAssertNotEqual(other.sha256, tokenizer.sha256)
-        let message = BankFixtures.message { _ = try MemoryBank.open(at: bank.url, tokenizer: other) }
+        let message = thrownMessage { _ = try MemoryBank.open(at: bank.url, tokenizer: other) }
         XCTAssertTrue(message.contains("built with another tokenizer (tokenizer.json sha256 \(tokenizer.sha256), given \(other.sha256))"), message)
         XCTAssertEqual(try snapshot(MemoryBank.open(at: bank.url, tokenizer: tokenizer)).rows, before.rows)
 
         let notABank = work.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: notABank, withIntermediateDirectories: true)
-        XCTAssertTrue(BankFixtures.message { _ = try MemoryBank.open(at: notABank, tokenizer: self.tokenizer) }.contains("not a memory bank"))
+        XCTAssertTrue(thrownMessage { _ = try MemoryBank.open(at: notABank, tokenizer: self.tokenizer) }.contains("not a memory bank"))
         // Creating over a directory holding other files is refused.
         try Data("keep".utf8).write(to: notABank.appendingPathComponent("notes.txt"))
-        let refused = BankFixtures.message {
+        let refused = thrownMessage {
             try MemoryBank.create(at: notABank, rows: [], tokenizer: self.tokenizer, config: BankFixtures.config())
         }
         XCTAssertTrue(refused.contains("holds notes.txt, not only a memory bank"), refused)
@@ -179,11 +180,11 @@ final class MemoryBankTests: XCTestCase {
         try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: small.url.appendingPathComponent(MemoryBank.indexName), to: mixed.appendingPathComponent(MemoryBank.indexName))
         try FileManager.default.copyItem(at: bank.databaseURL, to: mixed.appendingPathComponent(MemoryBank.databaseName))
-        XCTAssertTrue(BankFixtures.message { _ = try MemoryBank.open(at: mixed, tokenizer: self.tokenizer) }.contains("belong to different banks"))
+        XCTAssertTrue(thrownMessage { _ = try MemoryBank.open(at: mixed, tokenizer: self.tokenizer) }.contains("belong to different banks"))
         // Bad rows at creation name the fact.
         var rows = BankFixtures.rows(tokenizer, length: 64, knowledgeNum: 16)
         rows[2].tokens.append(999)
-        let bad = BankFixtures.message {
+        let bad = thrownMessage {
             try MemoryBank.create(at: self.work.appendingPathComponent("bad"), rows: rows, tokenizer: self.tokenizer, config: BankFixtures.config())
         }
         XCTAssertTrue(bad.contains("fact 2: token id 999 is outside the tokenizer's vocabulary"), bad)
@@ -195,7 +196,7 @@ final class MemoryBankTests: XCTestCase {
         let bank = try makeBank()
         let second = try MemoryBank.open(at: bank.url, tokenizer: tokenizer)
         try second.edit(row: 0, MemoryChange(text: "Paris is in France."))
-        let message = BankFixtures.message { try bank.edit(row: 1, MemoryChange(text: "Lima, Peru.")) }
+        let message = thrownMessage { try bank.edit(row: 1, MemoryChange(text: "Lima, Peru.")) }
         XCTAssertTrue(message.contains("another process changed the bank since it was opened"), message)
         XCTAssertEqual(try MemoryBank.open(at: bank.url, tokenizer: tokenizer).history().count, 1)
     }
