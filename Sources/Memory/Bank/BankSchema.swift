@@ -12,51 +12,12 @@ struct BankMetadata: Equatable {
     var padTokenId: Int32
     var embedder: String
 
-    init(knowledgeNum: Int, knowledgeLength: Int, knowledgeDim: Int, tokenizerSHA256: String, padTokenId: Int32, embedder: String) {
-        self.knowledgeNum = knowledgeNum
-        self.knowledgeLength = knowledgeLength
-        self.knowledgeDim = knowledgeDim
-        self.tokenizerSHA256 = tokenizerSHA256
-        self.padTokenId = padTokenId
-        self.embedder = embedder
-    }
-
     var dictionary: [String: String] {
         [
             "format": MemoryBank.format, "version": String(MemoryBank.formatVersion), "knowledge_num": String(knowledgeNum),
             "knowledge_length": String(knowledgeLength), "knowledge_dim": String(knowledgeDim), "tokenizer_sha256": tokenizerSHA256,
             "pad_token_id": String(padTokenId), "embedder": embedder,
         ]
-    }
-
-    /// Reads and checks the metadata of `file`.
-    init(_ values: [String: String], file: String) throws {
-        func fail(_ what: String) -> MemoryBankError { MemoryBankError("\(file): \(what)") }
-        guard values["format"] == MemoryBank.format else {
-            throw fail("metadata \"format\" is \(values["format"].map { "\"\($0)\"" } ?? "missing"), not \"\(MemoryBank.format)\"")
-        }
-        guard values["version"] == String(MemoryBank.formatVersion) else {
-            throw fail("bank format version \(values["version"] ?? "missing") is not supported (this build reads version \(MemoryBank.formatVersion))")
-        }
-        func number(_ key: String, _ range: ClosedRange<Int>) throws -> Int {
-            guard let text = values[key], let v = Int(text), range.contains(v) else {
-                throw fail("metadata \"\(key)\" is \(values[key].map { "\"\($0)\"" } ?? "missing"), expected an integer in \(range)")
-            }
-            return v
-        }
-        knowledgeNum = try number("knowledge_num", 1...(1 << 26))
-        knowledgeLength = try number("knowledge_length", 1...1024)
-        knowledgeDim = try number("knowledge_dim", 0...(1 << 20))
-        let pad = try number("pad_token_id", 0...Int(Int32.max))
-        padTokenId = Int32(pad)
-        guard let sha = values["tokenizer_sha256"], sha.count == 64, sha.allSatisfy({ $0.isHexDigit }) else {
-            throw fail("metadata \"tokenizer_sha256\" is missing or not 64 hex digits")
-        }
-        tokenizerSHA256 = sha
-        embedder = values["embedder"] ?? ""
-        let side = Int(Double(knowledgeNum).squareRoot().rounded())
-        guard side * side == knowledgeNum else { throw fail("knowledge_num \(knowledgeNum) is not a perfect square") }
-        guard knowledgeDim % 2 == 0 else { throw fail("knowledge_dim \(knowledgeDim) is odd") }
     }
 
     static func read(from database: BankDatabase) throws -> BankMetadata {
@@ -117,6 +78,38 @@ struct BankMetadata: Equatable {
             }
             guard key.allSatisfy({ $0.isFinite }) else { throw fail("key embedding holds a value that is not finite") }
         }
+    }
+}
+
+extension BankMetadata {
+    /// Reads and checks the metadata of `file`.
+    init(_ values: [String: String], file: String) throws {
+        func fail(_ what: String) -> MemoryBankError { MemoryBankError("\(file): \(what)") }
+        guard values["format"] == MemoryBank.format else {
+            throw fail("metadata \"format\" is \(values["format"].map { "\"\($0)\"" } ?? "missing"), not \"\(MemoryBank.format)\"")
+        }
+        guard values["version"] == String(MemoryBank.formatVersion) else {
+            throw fail("bank format version \(values["version"] ?? "missing") is not supported (this build reads version \(MemoryBank.formatVersion))")
+        }
+        func number(_ key: String, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text = values[key], let v = Int(text), range.contains(v) else {
+                throw fail("metadata \"\(key)\" is \(values[key].map { "\"\($0)\"" } ?? "missing"), expected an integer in \(range)")
+            }
+            return v
+        }
+        knowledgeNum = try number("knowledge_num", 1...(1 << 26))
+        knowledgeLength = try number("knowledge_length", 1...1024)
+        knowledgeDim = try number("knowledge_dim", 0...(1 << 20))
+        let pad = try number("pad_token_id", 0...Int(Int32.max))
+        padTokenId = Int32(pad)
+        guard let sha = values["tokenizer_sha256"], sha.count == 64, sha.allSatisfy({ $0.isHexDigit }) else {
+            throw fail("metadata \"tokenizer_sha256\" is missing or not 64 hex digits")
+        }
+        tokenizerSHA256 = sha
+        embedder = values["embedder"] ?? ""
+        let side = Int(Double(knowledgeNum).squareRoot().rounded())
+        guard side * side == knowledgeNum else { throw fail("knowledge_num \(knowledgeNum) is not a perfect square") }
+        guard knowledgeDim % 2 == 0 else { throw fail("knowledge_dim \(knowledgeDim) is odd") }
     }
 }
 

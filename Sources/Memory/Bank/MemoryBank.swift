@@ -97,7 +97,7 @@ public final class MemoryBank {
     // MARK: opening
 
     /// Opens the bank at `url`, refusing it when it was built with another tokenizer (sha256 of
-    /// tokenizer.json) or when its files disagree. Nothing is written.
+    /// tokenizer.json) or when its files disagree. Opening changes no row and no log record.
     public static func open(at url: URL, tokenizer: BankTokenizer) throws -> MemoryBank {
         let indexURL = url.appendingPathComponent(indexName), databaseURL = url.appendingPathComponent(databaseName)
         for file in [indexURL, databaseURL] where !FileManager.default.fileExists(atPath: file.path) {
