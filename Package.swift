@@ -53,7 +53,7 @@ let package = Package(
             ]),
         // Timings of our code for bench/*.py, which run the PyTorch reference on the same work.
         .executableTarget(
-            name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training"],
+            name: "ExplicitLMBench", dependencies: ["Compute", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training"],
             path: "bench/Sources/ExplicitLMBench", swiftSettings: haswell),
         // Shared by the test targets: running the built `explicitlm` binary, killing a child test.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
