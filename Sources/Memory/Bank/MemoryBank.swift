@@ -4,7 +4,7 @@
 /// **Storage.** A bank is a directory:
 /// - `bank.sqlite` (SQLite, WAL journal, synchronous=FULL): table `rows` holds one record per
 ///   non-empty row (an absent row is an empty slot): `row` (the bank row, the primary key), `tokens`
-///   (the ids packed as unsigned LEB128, about 40 bytes for 16 Qwen3 tokens), `object_length`, `cell`,
+///   (the ids packed as unsigned LEB128, about 33 bytes for 16 Qwen3 tokens), `object_length`, `cell`,
 ///   `text`, `uuid`, `subject`, `predicate`, `object`, `source`, and `key` (the key embedding as
 ///   little-endian F16, or NULL). Table `edits` is the log: `time` (UTC, ISO 8601), `row`, `action`
 ///   (`edit`, `add`, `delete`), `old` and `new` (the row as JSON text, NULL for an empty row).

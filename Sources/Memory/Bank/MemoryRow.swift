@@ -64,7 +64,7 @@ public struct MemoryRow: Sendable, Equatable {
 }
 
 /// Token ids packed for the store: unsigned LEB128, 7 bits a byte (ids below 16,384 take 2 bytes,
-/// Qwen3's 151,669 ids at most 3), so a 16-token row takes about 40 bytes instead of 64.
+/// Qwen3's 151,669 ids at most 3), so a 16-token Qwen3 row takes about 33 bytes instead of 64.
 enum PackedTokens {
     static func pack(_ tokens: [Int32]) -> [UInt8] {
         var out: [UInt8] = []
