@@ -6,6 +6,8 @@ import Foundation
 final class BankDatabase {
     let path: String
     private let handle: OpaquePointer
+    /// Statements prepared once and reused (each edit runs the same few).
+    private var prepared: [String: BankStatement] = [:]
 
     /// Opens `path` read-write; `create` makes the file when absent. Links are not followed.
     init(path: String, create: Bool) throws {
@@ -24,7 +26,10 @@ final class BankDatabase {
         sqlite3_busy_timeout(db, 5000)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        prepared = [:]
+        sqlite3_close_v2(handle)
+    }
 
     func error(_ what: String) -> MemoryBankError {
         MemoryBankError("\(path): \(what): \(String(cString: sqlite3_errmsg(handle)))")
@@ -41,6 +46,15 @@ final class BankDatabase {
             throw error("cannot prepare \"\(sql)\"")
         }
         return BankStatement(statement, database: self)
+    }
+
+    /// The statement for `sql`, prepared on first use and kept. A caller that steps it through a
+    /// query resets it when done, so that it does not hold a read transaction open.
+    func cached(_ sql: String) throws -> BankStatement {
+        if let statement = prepared[sql] { return statement }
+        let statement = try prepare(sql)
+        prepared[sql] = statement
+        return statement
     }
 
     /// The single value of a one-row query.
@@ -75,7 +89,8 @@ final class BankStatement {
     }
 
     private let statement: OpaquePointer
-    private let database: BankDatabase
+    /// Unowned: the database keeps its cached statements, and a statement never outlives its database.
+    private unowned let database: BankDatabase
 
     fileprivate init(_ statement: OpaquePointer, database: BankDatabase) {
         self.statement = statement
@@ -119,8 +134,11 @@ final class BankStatement {
     func run(_ values: [Value]) throws {
         try bind(values)
         while try step() {}
-        sqlite3_reset(statement)
+        reset()
     }
+
+    /// Ends the current run (a query's read transaction with it); bindings stay.
+    func reset() { sqlite3_reset(statement) }
 
     func value(_ column: Int32) -> Value {
         switch sqlite3_column_type(statement, column) {

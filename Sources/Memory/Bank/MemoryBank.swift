@@ -239,7 +239,8 @@ public final class MemoryBank {
     }
 
     func readRow(_ row: Int) throws -> MemoryRow? {
-        let statement = try database.prepare(BankSQL.selectRow)
+        let statement = try database.cached(BankSQL.selectRow)
+        defer { statement.reset() }
         try statement.bind([.integer(Int64(row))])
         guard try statement.step() else { return nil }
         return try BankSQL.row(from: statement, limit: knowledgeLength, dimension: knowledgeDim) { corrupt("row \(row): \($0)") }
@@ -295,11 +296,11 @@ public final class MemoryBank {
             let (new, action) = try change(old)
             if let new {
                 try metadata.check(new, tokenizer: tokenizer, what: "\(url.path): row \(row)")
-                try database.prepare(BankSQL.upsertRow).run(BankSQL.values(of: new, at: row))
+                try database.cached(BankSQL.upsertRow).run(BankSQL.values(of: new, at: row))
             } else {
-                try database.prepare("DELETE FROM rows WHERE row = ?").run([.integer(Int64(row))])
+                try database.cached("DELETE FROM rows WHERE row = ?").run([.integer(Int64(row))])
             }
-            try database.prepare("INSERT INTO edits (time, row, action, old, new) VALUES (?, ?, ?, ?, ?)").run([
+            try database.cached("INSERT INTO edits (time, row, action, old, new) VALUES (?, ?, ?, ?, ?)").run([
                 .text(Self.timestamp()), .integer(Int64(row)), .text(action),
                 Self.logValue(old), Self.logValue(new),
             ])
