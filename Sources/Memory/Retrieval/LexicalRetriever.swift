@@ -65,27 +65,37 @@ public final class LexicalRetriever {
     public init(rowCount: Int, texts: [(row: Int, text: String)]) {
         self.rowCount = rowCount
         stale = [Bool](repeating: false, count: rowCount)
-        documentLength = [Int32](repeating: 0, count: rowCount)
         scores = [Double](repeating: 0, count: rowCount)
         // Every word occurrence as (term, row), then a counting sort by term keeps rows ascending
         // within a term when the texts come in row order, and sorts each term's rows otherwise.
+        // Local arrays while building: a class's properties are checked for exclusive access at
+        // every use.
+        var ids: [String: Int32] = [:]
+        var lengths = [Int32](repeating: 0, count: rowCount)
         var occurrenceTerms: [Int32] = [], occurrenceRows: [Int32] = []
         var inOrder = true, previous = -1
         for (row, text) in texts {
-            documentCount += 1
             inOrder = inOrder && row > previous
             previous = row
             var length: Int32 = 0
             LexicalWords.forEach(in: text) { word in
-                occurrenceTerms.append(term(word))
+                if let id = ids[word] {
+                    occurrenceTerms.append(id)
+                } else {
+                    occurrenceTerms.append(Int32(ids.count))
+                    ids[word] = Int32(ids.count)
+                }
                 occurrenceRows.append(Int32(row))
                 length += 1
             }
-            documentLength[row] = length
+            lengths[row] = length
             totalLength += Int(length)
             minimumLength = min(minimumLength, length)
         }
-        let terms = termIds.count
+        documentCount = texts.count
+        documentLength = lengths
+        termIds = ids
+        let terms = ids.count
         var start = [Int](repeating: 0, count: terms + 1)
         for t in occurrenceTerms { start[Int(t) + 1] += 1 }
         for t in 0..<terms { start[t + 1] += start[t] }
