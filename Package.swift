@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
         .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: uncheckedKernels),
+        // SQLite's C library (Debian: libsqlite3-dev): the memory bank's rows and edit log.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // Writing files safely: atomic replacement, one-rename directories, append-only logs.
         .target(name: "FileIO", swiftSettings: haswell),
         // The one JSON reader: ordered keys, literal numbers, line/column errors, depth and duplicate-key rules.
@@ -44,7 +46,7 @@ let package = Package(
         // BERT-family sentence encoders and the embedder interface.
         .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         // The explicit memory (method.md): bank, retrievers, fine selection, fusion, the memory step.
-        .target(name: "Memory", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders"], swiftSettings: haswell),
+        .target(name: "Memory", dependencies: ["Compute", "CSQLite", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders"], swiftSettings: haswell),
         // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
         .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Memory"], swiftSettings: haswell),
         .executableTarget(
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Training", "SafeTensors", "Compute", "Encoders"], exclude: ["Fixtures"]),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Training", "SafeTensors", "Compute", "Encoders", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),

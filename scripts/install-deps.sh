@@ -3,6 +3,7 @@
 set -euo pipefail
 need=()
 [[ -e /usr/include/x86_64-linux-gnu/cblas.h || -e /usr/include/cblas.h ]] || need+=(libopenblas-dev)
+[[ -e /usr/include/sqlite3.h ]] || need+=(libsqlite3-dev)
 if ((${#need[@]})); then
     echo "installing ${need[*]} ..." >&2
     SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo

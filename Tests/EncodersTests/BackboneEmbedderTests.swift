@@ -1,6 +1,7 @@
 import Encoders
 import Foundation
 import SafeTensors
+import TestSupport
 import XCTest
 
 /// The backbone embedder (method.md §3) on the tiny Qwen3 fixture against transformers: mean over

@@ -3,6 +3,7 @@ import Encoders
 import Foundation
 import Qwen3
 import SafeTensors
+import TestSupport
 import XCTest
 
 /// The tiny random BertModel of Fixtures/tiny-bert against transformers (tiny-golden.safetensors).

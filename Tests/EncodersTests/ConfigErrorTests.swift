@@ -1,5 +1,6 @@
 import Encoders
 import Foundation
+import TestSupport
 import Tokenizers
 import XCTest
 

@@ -8,9 +8,15 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 /// Peak resident memory of this process so far (VmHWM), in bytes.
-func peakResidentBytes() -> Int {
+func peakResidentBytes() -> Int { statusBytes("VmHWM:") }
+
+/// Resident memory of this process now (VmRSS), in bytes.
+func residentBytes() -> Int { statusBytes("VmRSS:") }
+
+/// A size line of /proc/self/status ("VmRSS:   1234 kB"), in bytes.
+private func statusBytes(_ key: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(key) {
         let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
         return kb * 1024
     }

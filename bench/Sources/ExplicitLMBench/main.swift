@@ -9,7 +9,8 @@ guard let task = arguments.first else {
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
         + "       ExplicitLMBench attention [--tokens 256] [--layers 28] [--repeats 3]\n"
-        + "       ExplicitLMBench coarse-retrieval [--rows 1048576] [--dim 2560] [--encoder-dim 384] [--queries 200]\n").utf8))
+        + "       ExplicitLMBench coarse-retrieval [--rows 1048576] [--dim 2560] [--encoder-dim 384] [--queries 200]\n"
+        + "       ExplicitLMBench bank --tokenizer PATH [--rows 1048576] [--length 16] [--edits 50] [--queries 200] [--out DIR [--reuse 1]]\n").utf8))
     exit(2)
 }
 var options: [String: String] = [:]
@@ -27,6 +28,7 @@ do {
     case "embed": try benchEmbed(options)
     case "attention": try benchAttention(options)
     case "coarse-retrieval": try benchCoarseRetrieval(options)
+    case "bank": try benchBank(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
         exit(2)

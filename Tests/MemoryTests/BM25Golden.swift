@@ -1,0 +1,52 @@
+// Written by scripts/make_bm25_golden.py: BM25 scores of the Python reference. Do not edit.
+enum BM25Golden {
+    static let json = #"""
+{"texts": [
+"Paris is the capital of France.",
+"The capital of Peru is Lima.",
+null,
+"Lima lies on the Pacific coast of Peru; Lima's old town is a World Heritage Site.",
+"Vienna is the capital of Austria.",
+"ÉCOLE Polytechnique is in Palaiseau, France (founded 1794).",
+"Straße and STRASSE are spelled differently; İstanbul is the largest city of Türkiye.",
+"東京は日本の首都です。 Tokyo is the capital of Japan.",
+"The the THE the: a row that repeats one word.",
+null,
+"Mount Everest is 8848 m high, the highest mountain on Earth.",
+"Café au lait — naïve coöperation, Zoë’s résumé.",
+"!!! ??? ...",
+"Ngày 2 tháng 9 là Quốc khánh Việt Nam.",
+"Zoë (decomposed) met Zoë (composed) in München."],
+"words": [
+["paris", "is", "the", "capital", "of", "france"],
+["the", "capital", "of", "peru", "is", "lima"],
+null,
+["lima", "lies", "on", "the", "pacific", "coast", "of", "peru", "lima", "s", "old", "town", "is", "a", "world", "heritage", "site"],
+["vienna", "is", "the", "capital", "of", "austria"],
+["école", "polytechnique", "is", "in", "palaiseau", "france", "founded", "1794"],
+["straße", "and", "strasse", "are", "spelled", "differently", "i̇stanbul", "is", "the", "largest", "city", "of", "türkiye"],
+["東京は日本の首都です", "tokyo", "is", "the", "capital", "of", "japan"],
+["the", "the", "the", "the", "a", "row", "that", "repeats", "one", "word"],
+null,
+["mount", "everest", "is", "8848", "m", "high", "the", "highest", "mountain", "on", "earth"],
+["café", "au", "lait", "naïve", "coöperation", "zoë", "s", "résumé"],
+[],
+["ngày", "2", "tháng", "9", "là", "quốc", "khánh", "việt", "nam"],
+["zoë", "decomposed", "met", "zoë", "composed", "in", "münchen"]],
+"queries": [
+{"query": "What is the capital of Peru?", "results": [{"row": 1, "score": 5.215674273933235}, {"row": 0, "score": 3.272040163661221}, {"row": 4, "score": 3.272040163661221}, {"row": 7, "score": 3.099827523468525}, {"row": 3, "score": 2.4425280579068573}, {"row": 6, "score": 1.4339159877761039}, {"row": 10, "score": 0.8811616578957377}, {"row": 8, "score": 0.8156883458539491}, {"row": 5, "score": 0.5066679532900492}]},
+{"query": "capital", "results": [{"row": 0, "score": 1.2804901806388544}, {"row": 1, "score": 1.2804901806388544}, {"row": 4, "score": 1.2804901806388544}, {"row": 7, "score": 1.2130959606052305}]},
+{"query": "the", "results": [{"row": 8, "score": 0.8156883458539491}, {"row": 0, "score": 0.562964392544499}, {"row": 1, "score": 0.562964392544499}, {"row": 4, "score": 0.562964392544499}, {"row": 7, "score": 0.5333346876737359}, {"row": 10, "score": 0.4405808289478689}, {"row": 6, "score": 0.40533436263203937}, {"row": 3, "score": 0.3494261746827925}]},
+{"query": "lima LIMA Lima", "results": [{"row": 1, "score": 1.9436341102720145}, {"row": 3, "score": 1.8302228644010117}]},
+{"query": "école polytechnique france", "results": [{"row": 5, "score": 6.2851810567669135}, {"row": 0, "score": 1.9436341102720145}]},
+{"query": "strasse istanbul", "results": [{"row": 6, "score": 1.81436414300884}]},
+{"query": "i̇stanbul türkiye", "results": [{"row": 6, "score": 3.62872828601768}]},
+{"query": "東京は日本の首都です", "results": [{"row": 7, "score": 2.387321240801105}]},
+{"query": "8848", "results": [{"row": 10, "score": 1.972134938053087}]},
+{"query": "cafe café resume résumé", "results": [{"row": 11, "score": 4.5359103575221}]},
+{"query": "quốc khánh việt nam", "results": [{"row": 13, "score": 8.639829252423047}]},
+{"query": "nothing matches here zzz", "results": []},
+{"query": "zoë münchen", "results": [{"row": 14, "score": 4.8658519318291775}, {"row": 11, "score": 1.749270699244813}]},
+{"query": "", "results": []}]}
+"""#
+}
