@@ -256,17 +256,16 @@ public final class MemoryBank {
     /// rows ascending. Built on demand and kept until the next edit.
     public func cellIndex() -> (offsets: [Int32], entries: [Int32]) {
         if let cellIndexCache { return cellIndexCache }
-        var offsets = [Int32](repeating: 0, count: knowledgeNum + 1)
-        for cell in cells where cell >= 0 { offsets[Int(cell) + 1] += 1 }
-        for c in 0..<knowledgeNum { offsets[c + 1] += offsets[c] }
-        var next = offsets
-        var entries = [Int32](repeating: 0, count: Int(offsets[knowledgeNum]))
-        for (row, cell) in cells.enumerated() where cell >= 0 {
-            entries[Int(next[Int(cell)])] = Int32(row)
-            next[Int(cell)] += 1
-        }
-        cellIndexCache = (offsets, entries)
-        return (offsets, entries)
+        let lists = KeyGrid.lists(cells, cellCount: knowledgeNum)
+        cellIndexCache = lists
+        return lists
+    }
+
+    /// The multi-index over the bank's keys and cells (method §3), for dense and encoder retrieval;
+    /// nil when the bank has no keys.
+    public func keyGrid() throws -> KeyGrid? {
+        guard let keys else { return nil }
+        return try KeyGrid(keys: keys, cells: cells)
     }
 
     /// SQLite's own check of the database file: "ok" when it is sound.
