@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [
-                "Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Training",
+                "Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Encoders", "Memory", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Every input parser as a fuzz target (bytes in; errors fine, crashes not): the libFuzzer driver

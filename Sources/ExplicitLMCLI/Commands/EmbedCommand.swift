@@ -68,20 +68,3 @@ struct EmbedCommand: ParsableCommand {
         }
     }
 }
-
-/// A one-line progress bar on standard error.
-struct ProgressBar {
-    let total: Int
-    let start = DispatchTime.now().uptimeNanoseconds
-
-    mutating func update(done: Int) {
-        let width = 30
-        let filled = total == 0 ? width : width * done / total
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let rate = seconds > 0 ? Double(done) / seconds : 0
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) texts, \(String(format: "%.1f", rate))/s".utf8))
-    }
-
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
-}

@@ -43,6 +43,8 @@ public final class MemoryBank {
     public static let formatVersion = 1
     public static let databaseName = "bank.sqlite"
     public static let indexName = "index.safetensors"
+    /// The tokenizer's files, copied into the bank (tokenizer_config.json names its pad and eos).
+    public static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json"]
 
     public let url: URL
     /// N, L_k, K (0 when the bank has no keys).
@@ -63,7 +65,7 @@ public final class MemoryBank {
     /// BM25 over the rows' texts, kept current by every edit.
     public private(set) var lexical: LexicalRetriever
 
-    let tokenizer: BankTokenizer
+    public let tokenizer: BankTokenizer
     let database: BankDatabase
     private let metadata: BankMetadata
     private var dataVersion: Int64
@@ -207,6 +209,12 @@ public final class MemoryBank {
             }
             try database.execute("PRAGMA journal_mode=WAL")
             try syncFile(directory.appendingPathComponent(databaseName).path)
+            // The tokenizer travels with the bank: edits re-tokenise with it, and its sha256 is checked.
+            try FileManager.default.copyItem(at: tokenizer.file, to: directory.appendingPathComponent(tokenizerFiles[0]))
+            let config = tokenizer.file.deletingLastPathComponent().appendingPathComponent(tokenizerFiles[1])
+            if FileManager.default.fileExists(atPath: config.path) {
+                try FileManager.default.copyItem(at: config, to: directory.appendingPathComponent(tokenizerFiles[1]))
+            }
             var writer = SafeTensorsWriter()
             if let keys { writer.add("keys", keys) }
             try writer.write(to: directory.appendingPathComponent(indexName), metadata: metadata.dictionary)
@@ -217,7 +225,7 @@ public final class MemoryBank {
     /// Only a directory holding nothing but a bank's files may be replaced by a new bank.
     private static func refuseUnlessBank(_ url: URL) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
-        let bankFiles: Set = [databaseName, databaseName + "-wal", databaseName + "-shm", indexName]
+        let bankFiles = Set([databaseName, databaseName + "-wal", databaseName + "-shm", indexName] + tokenizerFiles)
         if let other = names.first(where: { !bankFiles.contains($0) }) {
             throw MemoryBankError("\(url.path): exists and holds \(other), not only a memory bank; refusing to replace it")
         }

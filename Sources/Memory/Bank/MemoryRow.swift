@@ -113,14 +113,17 @@ public struct BankTokenizer: Sendable {
     /// sha256 of the tokenizer.json bytes, 64 lower-case hex digits.
     public let sha256: String
     public let padTokenId: Int32
+    /// The tokenizer.json it was read from (a bank keeps a copy, so that it opens without the model).
+    public let file: URL
 
-    /// Loads `url`: a tokenizer.json file or the directory holding it.
+    /// Loads `url`: a tokenizer.json file or the directory holding it (a model or a bank).
     public init(url: URL) throws {
         var file = url
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
             file = url.appendingPathComponent("tokenizer.json")
         }
+        self.file = file
         tokenizer = try BPETokenizer(url: url)
         sha256 = try Self.sha256(of: file)
         guard let pad = tokenizer.padTokenId else {

@@ -1,0 +1,103 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `build-memory` and `memory show/edit/add/delete/history` as a user runs them, on a tiny Qwen3
+/// (the backbone is the embedder) and a byte-level tokenizer.
+final class MemoryCommandTests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("memory-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
+
+    func run(_ arguments: [String], _ file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try CommandLineRunner.run(arguments)
+        XCTAssertEqual(result.status, 0, "\(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
+        return result.stdout
+    }
+
+    func refused(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try CommandLineRunner.run(arguments)
+        XCTAssertFalse(result.signaled, file: file, line: line)
+        XCTAssertNotEqual(result.status, 0, "\(arguments.joined(separator: " ")) succeeded", file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(expected), "expected '\(expected)' in: \(result.stderr)", file: file, line: line)
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    func testBuildShowEditAddDeleteAndHistory() throws {
+        let model = try HostileFiles.model(in: work, name: "m")
+        let facts = [("Peru", "Lima"), ("Austria", "Vienna"), ("Chile", "Santiago"), ("Kenya", "Nairobi"), ("Japan", "Tokyo")]
+        let kb = work.appendingPathComponent("kb.jsonl")
+        try facts.enumerated().map { i, f in
+            #"{"sentence": "The capital of \#(f.0) is \#(f.1).", "uuid": "u\#(i)", "subject": "\#(f.0)", "predicate": "capital", "object": "\#(f.1)"}"# + "\n"
+        }.joined().write(to: kb, atomically: true, encoding: .utf8)
+        let bank = work.appendingPathComponent("bank").path
+
+        let built = try run(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", bank, "--seed", "3"])
+        XCTAssertTrue(built.contains("5 facts in a bank of 64 rows (L_k 16, K 48)"), built)
+        XCTAssertTrue(built.contains("rows cut to 16 tokens"), built)
+        XCTAssertTrue(built.contains("recall ceiling at C = 16"), built)
+
+        // Row 1 as the fusion reads it: the sentence cut so that the object's own tokens stay whole.
+        let shown = try json(try run(["memory", "show", bank, "1", "--json"]))
+        XCTAssertEqual(shown["text"] as? String, "The capital of Austria is Vienna.")
+        XCTAssertEqual(shown["object"] as? String, "Vienna")
+        let tokens = try XCTUnwrap(shown["tokens"] as? [Int]), objectTokens = try XCTUnwrap(shown["object_tokens"] as? [Int])
+        XCTAssertEqual(tokens.count, 16)
+        XCTAssertEqual(objectTokens, Array("Vienna".utf8).map(Int.init))  // byte tokens, no leading space
+        XCTAssertEqual(Array(tokens.suffix(objectTokens.count)), objectTokens)
+
+        // A second build with the same seed writes the same rows and cells.
+        let again = work.appendingPathComponent("again").path
+        _ = try run(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", again, "--seed", "3"])
+        for row in 0..<5 { XCTAssertEqual(try run(["memory", "show", again, "\(row)", "--json"]), try run(["memory", "show", bank, "\(row)", "--json"])) }
+
+        XCTAssertEqual(try run(["memory", "edit", bank, "1", "--text", "The capital of Austria is Graz.", "--object", "Graz"]), "1\n")
+        let edited = try json(try run(["memory", "show", bank, "1", "--json"]))
+        XCTAssertEqual(edited["object"] as? String, "Graz")
+        XCTAssertEqual(edited["cell"] as? Int, shown["cell"] as? Int, "an edit keeps the row's cell")
+
+        let added = try run(["memory", "add", bank, "--text", "The capital of Peru is Cusco.", "--subject", "Peru", "--predicate", "capital", "--object", "Cusco"])
+        let newRow = try XCTUnwrap(Int(added.trimmingCharacters(in: .whitespacesAndNewlines)))
+        XCTAssertGreaterThanOrEqual(newRow, 5)
+        XCTAssertEqual(try json(try run(["memory", "show", bank, "\(newRow)", "--json"]))["object"] as? String, "Cusco")
+
+        XCTAssertEqual(try run(["memory", "delete", bank, "0"]), "0\n")
+        let history = try json(try run(["memory", "history", bank, "--json"]))
+        let edits = try XCTUnwrap(history["edits"] as? [[String: Any]])
+        XCTAssertEqual(edits.map { $0["action"] as? String }, ["edit", "add", "delete"])
+        XCTAssertEqual(edits.map { $0["row"] as? Int }, [1, newRow, 0])
+        XCTAssertEqual(try XCTUnwrap(try json(try run(["memory", "history", bank, "1", "--json"]))["edits"] as? [Any]).count, 1)
+
+        try refused(["memory", "show", bank, "0"], "row 0 is empty")
+        try refused(["memory", "edit", bank, "0", "--text", "x"], "row 0")
+        try refused(["memory", "show", bank, "64"], "row 64 is outside the bank")
+        try refused(["memory", "delete", bank, "--", "-3"], "row -3 is outside the bank")
+        // The bank's tokenizer copy no longer matches the sha256 it was built with.
+        let copy = URL(fileURLWithPath: bank).appendingPathComponent("tokenizer.json")
+        try (try String(contentsOf: copy, encoding: .utf8)).replacingOccurrences(of: "<|im_end|>", with: "<|im_stop|>")
+            .write(to: copy, atomically: true, encoding: .utf8)
+        try refused(["memory", "show", bank, "1"], "the bank was built with another tokenizer")
+    }
+
+    func testBadKnowledgeBasesAreRefusedAndNoBankIsLeft() throws {
+        let model = try HostileFiles.model(in: work, name: "m")
+        let kb = work.appendingPathComponent("kb.jsonl")
+        try "{\"sentence\": \"a\"}\n{\"sentence\": \"b\"\n".write(to: kb, atomically: true, encoding: .utf8)
+        let bank = work.appendingPathComponent("bank")
+        try refused(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", bank.path], "kb.jsonl:2: not valid JSON")
+        try "{\"sentence\": \"a\"}\n{\"sentence\": \"b\"}\n".write(to: kb, atomically: true, encoding: .utf8)
+        try refused(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", bank.path, "--knowledge-num", "1"],
+                    "2 facts do not fit a bank of knowledge_num 1 rows")
+        try refused(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", bank.path, "--knowledge-num", "10"],
+                    "--knowledge-num 10 must be a perfect square")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bank.path))
+    }
+}
