@@ -58,7 +58,8 @@ final class MemoryBankTests: XCTestCase {
         XCTAssertEqual(try bank.integrityCheck(), "ok")
         XCTAssertEqual(try bank.history(), [])
         let files = try FileManager.default.contentsOfDirectory(atPath: bank.url.path).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
-        XCTAssertEqual(Set(files), [MemoryBank.databaseName, MemoryBank.indexName])
+        // The tokenizer travels with the bank (tokenizer_config.json too, when the model has one).
+        XCTAssertEqual(Set(files), [MemoryBank.databaseName, MemoryBank.indexName, "tokenizer.json"])
     }
 
     /// Rows longer than L_k keep the whole object and lose the sentence's tail, and say so.
