@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Training", "SafeTensors", "Compute", "Encoders", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
-        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport", "Memory", "Qwen3", "Compute"]),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"]),
     ]
 )

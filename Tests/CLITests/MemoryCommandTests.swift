@@ -1,4 +1,8 @@
+import Compute
 import Foundation
+import Memory
+import Qwen3
+import SafeTensors
 import TestSupport
 import XCTest
 
@@ -100,4 +104,70 @@ final class MemoryCommandTests: XCTestCase {
                     "--knowledge-num 10 must be a perfect square")
         XCTAssertFalse(FileManager.default.fileExists(atPath: bank.path))
     }
+
+    /// A bank of five capitals and its model, built through the command line.
+    func capitals() throws -> (model: URL, bank: String) {
+        let model = try HostileFiles.model(in: work, name: "m")
+        let facts = [("Peru", "Lima"), ("Austria", "Vienna"), ("Chile", "Santiago"), ("Kenya", "Nairobi"), ("Japan", "Tokyo")]
+        let kb = work.appendingPathComponent("capitals.jsonl")
+        try facts.map { #"{"sentence": "The capital of \#($0.0) is \#($0.1).", "subject": "\#($0.0)", "predicate": "capital", "object": "\#($0.1)"}"# + "\n" }
+            .joined().write(to: kb, atomically: true, encoding: .utf8)
+        let bank = work.appendingPathComponent("capitals").path
+        _ = try run(["build-memory", "--model", model.path, "--knowledge", kb.path, "--out", bank])
+        return (model, bank)
+    }
+
+    func testRetrieveLogitsAndGenerateWithTheMemory() throws {
+        let (model, bank) = try capitals()
+        let found = try json(try run(["retrieve", "--memory", bank, "--query", "What is the capital of Austria?", "--top", "3", "--json"]))
+        let results = try XCTUnwrap(found["results"] as? [[String: Any]])
+        XCTAssertEqual(results.first?["row"] as? Int, 1)
+        XCTAssertEqual(results.first?["text"] as? String, "The capital of Austria is Vienna.")
+        XCTAssertEqual(found["query"] as? String, "What is the capital of Austria?")
+        let hybrid = try json(try run(["retrieve", "--memory", bank, "--query", "Austria capital", "--retriever", "hybrid", "--json"]))
+        XCTAssertEqual((hybrid["results"] as? [[String: Any]])?.first?["row"] as? Int, 1)
+
+        // Fresh memory weights (o_proj zero): the logits are the backbone's, bit for bit.
+        let backbone = try Qwen3Model.load(directory: model)
+        var config = MemoryConfig()
+        config.fusionHeads = 2; config.fusionHeadDim = 8; config.fusionRank = 0
+        let memory = try MemoryModel(config: config, backbone: backbone)
+        memory.initialize(seed: 1)
+        let fresh = work.appendingPathComponent("fresh.safetensors")
+        try memory.save(to: fresh)
+        let ids = "84,104,101,32,99,97,112,105,116,97,108"  // "The capital"
+        func logits(_ extra: [String]) throws -> [Float] {
+            let out = work.appendingPathComponent("logits-\(UUID().uuidString).safetensors")
+            _ = try run(["logits", "--model", model.path, "--ids", ids, "--out", out.path] + extra)
+            return try SafeTensorsFile(url: out).tensor("logits").array
+        }
+        let plain = try logits([])
+        XCTAssertEqual(try logits(["--memory", bank, "--checkpoint", fresh.path, "--query", "capital of Austria"]), plain)
+
+        // Trained-looking weights (o_proj non-zero): the memory changes the logits, and generation
+        // reports the row it read.
+        var rng = SeededGenerator(seed: 2)
+        for p in memory.parameters where p.name.contains("o_proj") { for i in 0..<p.value.count { p.value.data[i] = Float(rng.normal()) } }
+        let trained = work.appendingPathComponent("trained.safetensors")
+        try memory.save(to: trained)
+        XCTAssertNotEqual(try logits(["--memory", bank, "--checkpoint", trained.path, "--query", "capital of Austria"]), plain)
+        let answer = try json(try run(["generate", "--model", model.path, "--ids", ids, "--max-new-tokens", "4", "--json",
+                                       "--memory", bank, "--checkpoint", trained.path, "--query", "What is the capital of Austria?"]))
+        XCTAssertEqual((answer["ids"] as? [Int])?.count, 4)
+        XCTAssertEqual((answer["memory"] as? [[String: Any]])?.map { $0["row"] as? Int }, [1])
+        let shown = try run(["generate", "--model", model.path, "--prompt", "What is the capital of Kenya?", "--max-new-tokens", "3",
+                             "--memory", bank, "--checkpoint", trained.path, "--show-memory"])
+        XCTAssertTrue(shown.contains("memory: row 3 (score "), shown)
+        XCTAssertTrue(shown.contains("The capital of Kenya is Nairobi."), shown)
+
+        try refused(["generate", "--model", model.path, "--ids", ids, "--memory", bank], "--memory and --checkpoint go together")
+        try refused(["generate", "--model", model.path, "--ids", ids, "--show-memory"], "--show-memory needs --memory")
+        var longer = config
+        longer.knowledgeLength = 8
+        let mismatched = work.appendingPathComponent("l8.safetensors")
+        try MemoryModel(config: longer, backbone: backbone).save(to: mismatched)
+        try refused(["logits", "--model", model.path, "--ids", ids, "--out", work.appendingPathComponent("x.safetensors").path,
+                     "--memory", bank, "--checkpoint", mismatched.path], "knowledge_length 8 differs from the bank's 16")
+    }
 }
+

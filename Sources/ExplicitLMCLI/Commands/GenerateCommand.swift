@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import JSON
+import Memory
 import Qwen3
 import Tokenizers
 
@@ -25,6 +27,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Keep the smallest set of tokens whose probability reaches p (1: all).") var topP: Float = 1
     @Option(help: "Random seed for sampling.") var seed: UInt64 = 0
     @Flag(help: "Print the generated ids (without the prompt) space-separated on one line.") var printIds = false
+    @OptionGroup var memoryOptions: MemoryOptions
+    @Flag(help: "With --memory: after the answer, print the bank rows the answer used, with their text.") var showMemory = false
+    @Flag(help: "Print {\"text\", \"ids\", \"memory\": [{\"row\", \"text\", \"score\"}]} instead of streaming.") var json = false
 
     func validate() throws {
         guard (ids == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --ids and --prompt") }
@@ -34,6 +39,8 @@ struct GenerateCommand: ParsableCommand {
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a finite number ≥ 0") }
         guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        if showMemory && memoryOptions.memory == nil { throw ValidationError("--show-memory needs --memory and --checkpoint") }
+        if json && printIds { throw ValidationError("give at most one of --json and --print-ids") }
     }
 
     func run() throws {
@@ -62,20 +69,44 @@ struct GenerateCommand: ParsableCommand {
         try checkVocabulary(promptIds, vocabSize: qwen.config.vocabSize)
         try qwen.config.checkGeneration(promptTokens: promptIds.count, maxNewTokens: maxNewTokens)
 
+        // The retrieval query: the user's own words, not the template around them.
+        let defaultQuery = prompt ?? tok.map { $0.decode(promptIds, skipSpecialTokens: true) } ?? ""
+        let memory = try memoryOptions.prepare(backbone: qwen, modelDirectory: model.directory, defaultQuery: defaultQuery,
+                                               promptLength: promptIds.count)
+
         let eos = try Qwen3Model.eosTokenIds(directory: model.directory, config: qwen.config)
         var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
         let generator = Generator(model: qwen, eosTokenIds: eos)
+        let used = { memory?.rowsUsed(from: promptIds.count) ?? [] }
         guard let tok, !printIds else {
-            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler)
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook)
             print(generated.map(String.init).joined(separator: " "))
+            if showMemory, let memory { try printRows(used(), bank: memory.bank) }
+            return
+        }
+        if json {
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook)
+            let rows: [JSONValue] = try memory.map { m in
+                try used().map { r in .object([("row", .number(String(r.row))), ("text", .string(try m.bank.row(r.row)?.text ?? "")),
+                                             ("score", .number(jsonNumber(r.score)))]) }
+            } ?? []
+            print(JSONValue.object([("text", .string(tok.decode(generated, skipSpecialTokens: true))),
+                                    ("ids", .array(generated.map { .number(String($0)) })), ("memory", .array(rows))]).pythonJSON())
             return
         }
         var decoder = tok.makeStreamingDecoder(skipSpecialTokens: true)
         let out = FileHandle.standardOutput
-        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, onToken: { id in
+        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook, onToken: { id in
             out.write(Data(decoder.push(id).utf8))
             return true
         })
         out.write(Data((decoder.finish() + "\n").utf8))
+        if showMemory, let memory { try printRows(used(), bank: memory.bank) }
+    }
+
+    /// "memory: row R (score S): text" for each row the answer used.
+    private func printRows(_ rows: [RetrievedRow], bank: MemoryBank) throws {
+        if rows.isEmpty { print("memory: no row (nothing retrieved for the query)") }
+        for r in rows { print("memory: row \(r.row) (score \(jsonNumber(r.score))): \(try bank.row(r.row)?.text ?? "")") }
     }
 }
