@@ -5,16 +5,7 @@ import XCTest
 /// Every malformed file and value that once crashed `explicitlm` (issue 8), run as a user runs it:
 /// each must end with a clear message on stderr and a non-zero exit — no signal, within seconds,
 /// and inside an address-space limit far below what the hostile sizes ask for.
-final class HostileInputTests: XCTestCase {
-    var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
-
+final class HostileInputTests: TemporaryDirectoryTestCase {
     /// Runs the command and checks the way it failed.
     func assertRefused(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let started = Date()

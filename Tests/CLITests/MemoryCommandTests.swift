@@ -8,16 +8,7 @@ import XCTest
 
 /// `build-memory` and `memory show/edit/add/delete/history` as a user runs them, on a tiny Qwen3
 /// (the backbone is the embedder) and a byte-level tokenizer.
-final class MemoryCommandTests: XCTestCase {
-    var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("memory-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
-
+final class MemoryCommandTests: TemporaryDirectoryTestCase {
     func run(_ arguments: [String], _ file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let result = try CommandLineRunner.run(arguments)
         XCTAssertEqual(result.status, 0, "\(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)

@@ -1,18 +1,12 @@
 import Foundation
 import Memory
+import TestSupport
 import XCTest
 
 /// Knowledge bases in both forms of method.md §7, and errors that name the file, line and field.
-final class KnowledgeBaseTests: XCTestCase {
-    var dir: URL!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("kb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
+final class KnowledgeBaseTests: TemporaryDirectoryTestCase {
     func write(_ text: String, _ name: String) throws -> URL {
-        let url = dir.appendingPathComponent(name)
+        let url = work.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
     }
@@ -48,6 +42,6 @@ final class KnowledgeBaseTests: XCTestCase {
             let url = try write(text, name)
             XCTAssertThrowsError(try KnowledgeBase.load(url), text) { XCTAssertTrue("\($0)".contains(expected), "expected '\(expected)' in '\($0)'") }
         }
-        XCTAssertThrowsError(try KnowledgeBase.load(dir.appendingPathComponent("missing.json"))) { XCTAssertTrue("\($0)".contains("missing.json: cannot read")) }
+        XCTAssertThrowsError(try KnowledgeBase.load(work.appendingPathComponent("missing.json"))) { XCTAssertTrue("\($0)".contains("missing.json: cannot read")) }
     }
 }

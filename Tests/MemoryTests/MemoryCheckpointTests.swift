@@ -3,19 +3,11 @@ import Foundation
 import Memory
 import Qwen3
 import SafeTensors
+import TestSupport
 import XCTest
 
 /// The §11 memory checkpoint: names, metadata, round trip, and strict loading.
-final class MemoryCheckpointTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("memory-ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
+final class MemoryCheckpointTests: TemporaryDirectoryTestCase {
     func testTheFixturesLoadWithTheSettingsOfTheirMetadataAndShapes() throws {
         let backbone = try MemoryFixtures.backbone()
         let cross = try MemoryFixtures.memory("cross-attention-rank4", backbone: backbone)
@@ -34,7 +26,7 @@ final class MemoryCheckpointTests: XCTestCase {
         let backbone = try MemoryFixtures.backbone()
         for name in MemoryFixtures.cases {
             let memory = try MemoryFixtures.memory(name, backbone: backbone)
-            let url = directory.appendingPathComponent("\(name).safetensors")
+            let url = work.appendingPathComponent("\(name).safetensors")
             try memory.save(to: url)
             let file = try SafeTensorsFile(url: url)
             XCTAssertEqual(file.metadata, try SafeTensorsFile(url: MemoryFixtures.url(name, "memory.safetensors")).metadata, name)
@@ -57,7 +49,7 @@ final class MemoryCheckpointTests: XCTestCase {
         edit(&tensors)
         var writer = SafeTensorsWriter()
         for (n, t) in tensors { writer.add(n, t) }
-        let url = directory.appendingPathComponent("bad.safetensors")
+        let url = work.appendingPathComponent("bad.safetensors")
         try writer.write(to: url, metadata: metadata)
         XCTAssertThrowsError(try MemoryModel.load(url: url, backbone: backbone), file: file, line: line) { error in
             XCTAssertTrue("\(error)".contains(message), "\(error)", file: file, line: line)
@@ -107,7 +99,7 @@ final class MemoryCheckpointTests: XCTestCase {
             XCTAssertEqual(names.count, (share ? 1 : 2) * (rank > 0 ? 25 : 19), "\(names)")
             XCTAssertTrue(names.contains(share ? "memory.gate.logit_scale" : "memory.layers.2.gate.logit_scale"))
             XCTAssertTrue(names.contains(share ? "memory.gate.out_proj.b" : "memory.layers.0.gate.out_proj.weight"))
-            let url = directory.appendingPathComponent("dense.safetensors")
+            let url = work.appendingPathComponent("dense.safetensors")
             try memory.save(to: url)
             let again = try MemoryModel.load(url: url, backbone: backbone)
             XCTAssertEqual(again.config, memory.config)
