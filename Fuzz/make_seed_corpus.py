@@ -78,6 +78,8 @@ small = dict(qwen3)
 small["model"] = dict(qwen3["model"], vocab=vocab, merges=merges)
 small["added_tokens"] = [dict(a, id=300 + i) for i, a in enumerate(qwen3["added_tokens"][:4])]
 write("tokenizer", "bpe-qwen3", compact(small))
+write("tokenizer", "bpe-sparse-added-ids", compact(dict(small, added_tokens=[
+    dict(a, id=100000 + 7 * i) for i, a in enumerate(qwen3["added_tokens"][:3])])))
 legacy = dict(small, model=dict(small["model"], merges=[" ".join(m) for m in merges]),
               pre_tokenizer={"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}, normalizer=None)
 legacy["fuzz_config"] = {"eos_token": "<|im_end|>", "pad_token": {"content": "<|endoftext|>"}, "chat_template": "x"}

@@ -6,11 +6,12 @@
 # .fuzz/TARGET/corpus, crash/timeout/oom reproducers to .fuzz/TARGET/ and the log to .fuzz/TARGET/log
 # (all ignored by git). Commit a fixed crash's reproducer as Fuzz/Corpus/TARGET/crash-<what>:
 # FuzzCorpusTests runs every committed file in the normal test build.
-# Extra arguments after SECONDS go to libFuzzer (e.g. -jobs, -only_ascii=1, or a crash file to rerun).
+# Extra arguments after SECONDS go to libFuzzer (e.g. -only_ascii=1). To rerun one input:
+#   EXPLICITLM_FUZZ_TARGET=TARGET SWIFT_BACKTRACE=enable=no .build-fuzz/release/explicitlm-fuzz FILE
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 2; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 2; }
 [ $# -ge 1 ] || usage
 
 # Its own package and scratch folder: the root package's build and tests never build the fuzzer.
