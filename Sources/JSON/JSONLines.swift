@@ -8,7 +8,8 @@ public func readJSONLines(_ url: URL) throws -> [(line: Int, object: JSONValue)]
         throw JSONFileError("\(url.path): cannot read as UTF-8 text: \(error.localizedDescription)")
     }
     var objects: [(line: Int, object: JSONValue)] = []
-    for (index, text) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    // "\r\n" is one Character in Swift, so CRLF files need it named as a separator of its own.
+    for (index, text) in content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
         if text.allSatisfy(\.isWhitespace) { continue }
         let line = index + 1
         let value: JSONValue

@@ -22,6 +22,11 @@ final class KnowledgeBaseTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(a.map(\.sentence), ["The capital of Peru is Lima.", "Vienna is the capital of Austria.", "Water boils at 100 degrees."])
         XCTAssertEqual(a[1], Fact(sentence: "Vienna is the capital of Austria.", uuid: "u2", subject: "Austria", predicate: "capital", object: "Vienna"))
         XCTAssertEqual(a[2], Fact(sentence: "Water boils at 100 degrees."))
+        // Windows line ends read the same, and line numbers still count lines.
+        let crlf = try write("\(lima)\r\n\r\n{\"target\": [\(vienna)]}\r\n\(bare)\r\n", "crlf.jsonl")
+        XCTAssertEqual(try KnowledgeBase.load(crlf).facts, a)
+        let bad = try write("\(lima)\r\n{\"sentence\": 1}\r\n", "bad.jsonl")
+        XCTAssertThrowsError(try KnowledgeBase.load(bad)) { XCTAssertTrue("\($0)".contains("bad.jsonl:2:"), "\($0)") }
     }
 
     func testErrorsNameFileLineAndField() throws {
