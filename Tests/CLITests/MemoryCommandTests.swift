@@ -58,6 +58,11 @@ final class MemoryCommandTests: TemporaryDirectoryTestCase {
         let edited = try json(try run(["memory", "show", bank, "1", "--json"]))
         XCTAssertEqual(edited["object"] as? String, "Graz")
         XCTAssertEqual(edited["cell"] as? Int, shown["cell"] as? Int, "an edit keeps the row's cell")
+        // A new key text is embedded again: the encoder retriever's exact re-scoring sees it.
+        _ = try run(["memory", "edit", bank, "2", "--text", "The capital of Atlantis is Poseidonia.", "--subject", "Atlantis"])
+        let byKey = try json(try run(["retrieve", "--memory", bank, "--query", "Atlantis capital", "--retriever", "encoder", "--top", "64", "--json"]))
+        let hit = try XCTUnwrap((byKey["results"] as? [[String: Any]])?.first { $0["row"] as? Int == 2 })
+        XCTAssertEqual(try XCTUnwrap(hit["score"] as? Double), 1, accuracy: 1e-5)
 
         let added = try run(["memory", "add", bank, "--text", "The capital of Peru is Cusco.", "--subject", "Peru", "--predicate", "capital", "--object", "Cusco"])
         let newRow = try XCTUnwrap(Int(added.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -67,8 +72,8 @@ final class MemoryCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try run(["memory", "delete", bank, "0"]), "0\n")
         let history = try json(try run(["memory", "history", bank, "--json"]))
         let edits = try XCTUnwrap(history["edits"] as? [[String: Any]])
-        XCTAssertEqual(edits.map { $0["action"] as? String }, ["edit", "add", "delete"])
-        XCTAssertEqual(edits.map { $0["row"] as? Int }, [1, newRow, 0])
+        XCTAssertEqual(edits.map { $0["action"] as? String }, ["edit", "edit", "add", "delete"])
+        XCTAssertEqual(edits.map { $0["row"] as? Int }, [1, 2, newRow, 0])
         XCTAssertEqual(try XCTUnwrap(try json(try run(["memory", "history", bank, "1", "--json"]))["edits"] as? [Any]).count, 1)
 
         try refused(["memory", "show", bank, "0"], "row 0 is empty")

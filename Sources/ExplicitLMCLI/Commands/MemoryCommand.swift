@@ -57,12 +57,25 @@ struct MemoryCommand: ParsableCommand {
     }
 
     struct Edit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a row's fact (its cell is kept).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a row's fact; its cell is kept, its key embedding follows a new key text.")
         @OptionGroup var bank: BankOption
         @Argument(help: "The row.") var row: Int
         @OptionGroup var fact: FactOptions
+        @Option(help: "The model or sentence encoder that embeds a changed key text (default: the bank's embedder).")
+        var embedder: String?
 
-        func run() throws { report(try bank.open().edit(row: row, fact.change)) }
+        func run() throws {
+            let bank = try bank.open()
+            var change = fact.change
+            if bank.keys != nil, let old = try bank.row(row) {
+                let before = Fact(sentence: old.text, subject: old.subject, predicate: old.predicate)
+                let after = Fact(sentence: change.text, subject: change.subject ?? old.subject, predicate: change.predicate ?? old.predicate)
+                // The stored key re-scores encoder candidates exactly, so it must embed the row's key text.
+                if MemoryKeys.keyText(after) != MemoryKeys.keyText(before) { change.key = try embedKey(after, bank: bank, embedder: embedder) }
+            }
+            report(try bank.edit(row: row, change))
+        }
     }
 
     struct Add: ParsableCommand {
@@ -78,13 +91,8 @@ struct MemoryCommand: ParsableCommand {
             var change = fact.change
             var cell: Int32 = -1
             if let grid = try bank.keyGrid() {
-                let path = embedder ?? bank.embedder
-                let encoder = try makeEmbedder(path: URL(fileURLWithPath: path), textEncoder: { bank.tokenizer.tokenizer.encode($0) })
                 let fact = Fact(sentence: change.text, subject: change.subject, predicate: change.predicate, object: change.object)
-                let key = try encoder.embed([MemoryKeys.keyText(fact)])[0]
-                guard key.count == 2 * grid.halfDim else {
-                    throw CLIError("\(path): embeds into \(key.count) values, the bank's keys have K = \(2 * grid.halfDim)")
-                }
+                let key = try embedKey(fact, bank: bank, embedder: embedder)
                 cell = key.withUnsafeBufferPointer { grid.nearestCell($0.baseAddress!) }
                 change.key = key
             }
@@ -119,6 +127,17 @@ struct MemoryCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// The key embedding of `fact` (method §3's key text) by `embedder`, else the embedder the bank was built with.
+private func embedKey(_ fact: Fact, bank: MemoryBank, embedder: String?) throws -> [Float] {
+    let path = embedder ?? bank.embedder
+    let encoder = try makeEmbedder(path: URL(fileURLWithPath: path), textEncoder: { bank.tokenizer.tokenizer.encode($0) })
+    let key = try encoder.embed([MemoryKeys.keyText(fact)])[0]
+    guard key.count == bank.knowledgeDim else {
+        throw CLIError("\(path): embeds into \(key.count) values, the bank's keys have K = \(bank.knowledgeDim)")
+    }
+    return key
 }
 
 /// What an edit did, on standard output (the row) and standard error (what was lost or cut).
