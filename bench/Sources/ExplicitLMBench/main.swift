@@ -10,6 +10,7 @@ guard let task = arguments.first else {
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
         + "       ExplicitLMBench attention [--tokens 256] [--layers 28] [--repeats 3]\n"
         + "       ExplicitLMBench coarse-retrieval [--rows 1048576] [--dim 2560] [--encoder-dim 384] [--queries 200]\n"
+        + "       ExplicitLMBench memory-step [--tokens 256] [--repeats 5]\n"
         + "       ExplicitLMBench bank --tokenizer PATH [--rows 1048576] [--length 16] [--edits 50] [--queries 200] [--out DIR [--reuse 1]]\n").utf8))
     exit(2)
 }
@@ -29,6 +30,7 @@ do {
     case "attention": try benchAttention(options)
     case "coarse-retrieval": try benchCoarseRetrieval(options)
     case "bank": try benchBank(options)
+    case "memory-step": try benchMemoryStep(options)
     default:
         FileHandle.standardError.write(Data("unknown task \(task)\n".utf8))
         exit(2)
