@@ -165,5 +165,34 @@ final class MemoryCommandTests: TemporaryDirectoryTestCase {
         try refused(["logits", "--model", model.path, "--ids", ids, "--out", work.appendingPathComponent("x.safetensors").path,
                      "--memory", bank, "--checkpoint", mismatched.path], "knowledge_length 8 differs from the bank's 16")
     }
+
+    /// The reference implementation's knowledge_cache.pt and keys.pt (scripts/make_reference_bank_fixtures.py)
+    /// import as a bank whose rows keep their token ids exactly.
+    func testImportTheReferenceCacheAndKeys() throws {
+        let model = try HostileFiles.model(in: work, name: "m")
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let cache = fixtures.appendingPathComponent("knowledge_cache.pt").path, keys = fixtures.appendingPathComponent("keys.pt").path
+        for extra in [["--keys", keys], []] {
+            let bank = work.appendingPathComponent("bank-\(extra.count)").path
+            let built = try run(["build-memory", "--model", model.path, "--cache", cache, "--out", bank] + extra)
+            XCTAssertTrue(built.contains("12 facts in a bank of 16 rows (L_k 8, K 48)"), built)
+            let row = try json(try run(["memory", "show", bank, "1", "--json"]))
+            XCTAssertEqual(row["text"] as? String, "Vienna, ")
+            XCTAssertEqual(row["tokens"] as? [Int], Array("Vienna, ".utf8).map(Int.init))
+            XCTAssertEqual(try json(try run(["memory", "show", bank, "2", "--json"]))["tokens"] as? [Int], Array("Tokyo".utf8).map(Int.init))
+            try refused(["memory", "show", bank, "12"], "row 12 is empty")
+            let found = try json(try run(["retrieve", "--memory", bank, "--query", "Tokyo", "--json"]))
+            XCTAssertEqual((found["results"] as? [[String: Any]])?.first?["row"] as? Int, 2)
+        }
+        // keys.pt must fit the embedder; the cache must be token ids.
+        try refused(["build-memory", "--model", model.path, "--cache", cache, "--keys", cache, "--out", work.appendingPathComponent("x").path],
+                    "knowledge_cache.pt")
+        try refused(["build-memory", "--model", model.path, "--cache", keys, "--out", work.appendingPathComponent("y").path],
+                    "expected an integer tensor [N, L_k] of token ids")
+        try refused(["build-memory", "--model", model.path, "--keys", keys, "--knowledge", cache, "--out", work.appendingPathComponent("z").path],
+                    "--keys goes with --cache")
+        try refused(["build-memory", "--model", model.path, "--cache", fixtures.appendingPathComponent("gap.pt").path,
+                     "--out", work.appendingPathComponent("g").path], "row 1 is all padding but row 2 holds tokens")
+    }
 }
 

@@ -10,6 +10,7 @@ public enum MemoryBuilder {
     public struct Report: Sendable {
         public let facts: Int
         public let knowledgeNum: Int
+        public let knowledgeLength: Int
         public let knowledgeDim: Int
         /// Rows whose sentence (and, rarely, object) had to be cut to fit L_k.
         public let cutRows: Int
@@ -61,7 +62,7 @@ public enum MemoryBuilder {
             return row
         }
         let bank = try MemoryBank.create(at: url, rows: complete, tokenizer: tokenizer, config: config, keys: grid.keys, embedder: embedderName)
-        let report = Report(facts: facts.count, knowledgeNum: config.knowledgeNum, knowledgeDim: K, cutRows: cut,
+        let report = Report(facts: facts.count, knowledgeNum: config.knowledgeNum, knowledgeLength: config.knowledgeLength, knowledgeDim: K, cutRows: cut,
                             occupancy: MemoryKeys.describe(grid, candidates: config.numCandidates))
         return (bank, report)
     }
