@@ -8,12 +8,6 @@ enum BankFixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let qwen3Tokenizer = packageRoot.appendingPathComponent("../shared/testdata/qwen3-tokenizer").standardizedFileURL
 
-    static func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memory-bank-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     /// A tokenizer.json in `dir/name` of the 256 byte tokens (GPT-2's byte-to-character table) and
     /// the added tokens named in `added` (ids from 256 on).
     static func byteTokenizer(in dir: URL, name: String = "tokenizer", added: [String] = ["<|endoftext|>"]) throws -> URL {

@@ -7,17 +7,17 @@ import XCTest
 /// a bank that opens, passes SQLite's integrity check, and holds every edit it acknowledged.
 /// The child edits in a loop and appends each edit's number to an acknowledgement file after the
 /// edit returned; the parent kills it at a few moments and compares.
-final class BankKillTests: XCTestCase {
+final class BankKillTests: TemporaryDirectoryTestCase {
     static let childKey = "EXPLICITLM_BANK_KILL_DIR"
 
     static func text(edit: Int, row: Int) -> String { "Edit \(edit) of row \(row): the capital is City\(edit)." }
 
     func testChildEditsForever() throws {
         guard let dir = ProcessInfo.processInfo.environment[Self.childKey] else { return }  // only as the child
-        let work = URL(fileURLWithPath: dir)
-        let tokenizer = try BankTokenizer(url: work.appendingPathComponent("tokenizer"))
-        let bank = try MemoryBank.open(at: work.appendingPathComponent("bank"), tokenizer: tokenizer)
-        let acks = open(work.appendingPathComponent("acks").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let parent = URL(fileURLWithPath: dir)  // the parent test's directory
+        let tokenizer = try BankTokenizer(url: parent.appendingPathComponent("tokenizer"))
+        let bank = try MemoryBank.open(at: parent.appendingPathComponent("bank"), tokenizer: tokenizer)
+        let acks = open(parent.appendingPathComponent("acks").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard acks >= 0 else { throw MemoryBankError("cannot open the acknowledgement file") }
         for edit in (try bank.history().count + 1)... {
             let row = edit % 5
@@ -29,8 +29,6 @@ final class BankKillTests: XCTestCase {
 
     func testKilledInABurstOfEditsKeepsEveryAcknowledgedEdit() throws {
         if ProcessInfo.processInfo.environment[Self.childKey] != nil { return }
-        let work = try BankFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
         let tokenizer = try BankTokenizer(url: BankFixtures.byteTokenizer(in: work))
         try MemoryBank.create(at: work.appendingPathComponent("bank"), rows: BankFixtures.rows(tokenizer, length: 64, knowledgeNum: 16),
                               tokenizer: tokenizer, config: BankFixtures.config())

@@ -1,11 +1,12 @@
 import Foundation
 import JSON
 import Memory
+import TestSupport
 import XCTest
 
 /// BM25 (method §4) against the Python reference (scripts/make_bm25_golden.py), and an inverted
 /// index that edits keep equal to a fresh build.
-final class LexicalRetrieverTests: XCTestCase {
+final class LexicalRetrieverTests: TemporaryDirectoryTestCase {
     func testWordsAndScoresMatchThePythonReference() throws {
         let golden = try JSONValue.parse(BM25Golden.json)
         let texts = try XCTUnwrap(golden["texts"]?.arrayValue).map(\.stringValue)
@@ -33,8 +34,6 @@ final class LexicalRetrieverTests: XCTestCase {
     /// After an edit the old words no longer retrieve the row and the new ones do; every score
     /// equals that of an index built afresh from the edited rows, and of the bank reopened.
     func testEditsKeepTheIndexCurrent() throws {
-        let work = try BankFixtures.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
         let tokenizer = try BankTokenizer(url: BankFixtures.byteTokenizer(in: work))
         let bank = try MemoryBank.create(at: work.appendingPathComponent("bank"), rows: BankFixtures.rows(tokenizer, length: 64, knowledgeNum: 16),
                                          tokenizer: tokenizer, config: BankFixtures.config())

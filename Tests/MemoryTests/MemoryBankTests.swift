@@ -6,16 +6,13 @@ import XCTest
 
 /// The bank as a store (method §2, §3): create, open, read, edit, add, delete and the history, and
 /// the clear errors that leave the bank unchanged.
-final class MemoryBankTests: XCTestCase {
-    var work: URL!
+final class MemoryBankTests: TemporaryDirectoryTestCase {
     var tokenizer: BankTokenizer!
 
     override func setUpWithError() throws {
-        work = try BankFixtures.temporaryDirectory()
+        try super.setUpWithError()
         tokenizer = try BankTokenizer(url: BankFixtures.byteTokenizer(in: work))
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
 
     /// A bank of the five facts in 16 rows of 64 tokens with keys of width 4.
     func makeBank() throws -> MemoryBank {
