@@ -56,8 +56,7 @@ extension MemoryBuilder {
                 throw MemoryBankError("\(keysURL.path): keys have shape \(keys.shape), expected [2, \(config.gridSide), \(K / 2)] for \(N) rows and the embedder's K = \(K)")
             }
             var cells = [Int32](repeating: -1, count: N)
-            let empty = try KeyGrid(keys: keys, cells: [])
-            for (i, r) in rows.enumerated() { cells[r.row] = empty.nearestCell(embeddings.data + i * K) }
+            for (i, r) in rows.enumerated() { cells[r.row] = KeyGrid.nearestCell(embeddings.data + i * K, keys: keys) }
             grid = try KeyGrid(keys: keys, cells: cells)
         } else {
             // k-means over the rows present, then each cell moved to its bank row.

@@ -73,7 +73,11 @@ public struct KeyGrid: Sendable {
     }
 
     /// The cell of the nearest row key and the nearest column key to `embedding` [K].
-    public func nearestCell(_ embedding: UnsafePointer<Float>) -> Int32 {
+    public func nearestCell(_ embedding: UnsafePointer<Float>) -> Int32 { Self.nearestCell(embedding, keys: keys) }
+
+    /// The same for bare keys [2, n, K/2], before any row has a cell.
+    public static func nearestCell(_ embedding: UnsafePointer<Float>, keys: Tensor) -> Int32 {
+        let side = keys.shape[1], halfDim = keys.shape[2]
         var best = [0, 0]
         for h in 0..<2 {
             var bestDistance = Float.infinity
@@ -117,7 +121,7 @@ public struct KeyGrid: Sendable {
     /// What the build reports (method §3): non-empty cells, the largest cell, and the recall
     /// ceiling: the share of rows among the first `candidates` of their own cell, i.e. retrievable
     /// if their cell ranked first.
-    public func occupancy(candidates: Int) -> (nonEmptyCells: Int, largestCell: Int, recallCeiling: Double) {
+    public func occupancy(candidates: Int) -> (rows: Int, nonEmptyCells: Int, largestCell: Int, recallCeiling: Double) {
         var nonEmpty = 0, largest = 0, reachable = 0, rows = 0
         for c in 0..<(side * side) {
             let size = Int(cellOffsets[c + 1] - cellOffsets[c])
@@ -126,7 +130,7 @@ public struct KeyGrid: Sendable {
             reachable += min(size, candidates)
             rows += size
         }
-        return (nonEmpty, largest, rows == 0 ? 0 : Double(reachable) / Double(rows))
+        return (rows, nonEmpty, largest, rows == 0 ? 0 : Double(reachable) / Double(rows))
     }
 
     /// The indices of the `k` largest scores, best first (ties to the lower index): a min-heap of

@@ -42,8 +42,7 @@ public enum MemoryKeys {
     /// The occupancy line the build logs (method §3).
     public static func describe(_ grid: KeyGrid, candidates: Int) -> String {
         let o = grid.occupancy(candidates: candidates)
-        let rows = grid.cells.filter { $0 >= 0 }.count
-        return "\(rows) rows in \(o.nonEmptyCells) of \(grid.side * grid.side) cells, the largest holds \(o.largestCell); "
+        return "\(o.rows) rows in \(o.nonEmptyCells) of \(grid.side * grid.side) cells, the largest holds \(o.largestCell); "
             + "recall ceiling at C = \(candidates): " + String(format: "%.4f", o.recallCeiling)
     }
 }
