@@ -81,14 +81,24 @@ public final class MemoryBatchContext {
 
     public let samples: [MemorySample]
     public let selection: Selection
+    /// Under the dense retriever: the candidates come from each memory layer's q̄ once the prompt is
+    /// read, not from the samples (whose `candidates` are then ignored).
+    public let dense: DenseRetriever?
     /// d(total loss)/d(Σ of −σ_t over the answer tokens of every memory layer): the similarity
     /// term's weight divided by (memory layers × answer tokens); 0 leaves it out of the gradient.
     public var similarityScale: Float
 
-    public init(samples: [MemorySample], selection: Selection, similarityScale: Float = 0) {
+    public init(samples: [MemorySample], selection: Selection, similarityScale: Float = 0, dense: DenseRetriever? = nil) {
         self.samples = samples
         self.selection = selection
         self.similarityScale = similarityScale
+        self.dense = dense
+    }
+
+    /// The chunk size that lets a forward pass over `prompt` tokens of one sequence run these steps:
+    /// the dense retriever needs the whole prompt at once (q̄ before the first prompt position's step).
+    public func prefillChunkSize(prompt: Int, default chunk: Int = 512) -> Int {
+        dense == nil ? chunk : max(chunk, prompt)
     }
 
     // What the steps report.
@@ -99,6 +109,28 @@ public final class MemoryBatchContext {
     var similaritySum = 0.0, diversitySum = 0.0
     public internal(set) var answerTokens = 0
     var diversityTokens = 0
+
+    private var denseCandidates: [Int: [[MemoryCandidate]?]] = [:]
+
+    /// The candidates memory layer `layer` reads for sample `b`: the sample's own, or under the dense
+    /// retriever those its q̄ gave (nil until the layer has read the whole prompt).
+    public func candidates(layer: Int, sample b: Int) -> [MemoryCandidate]? {
+        dense == nil ? samples[b].candidates : denseCandidates[layer]?[b] ?? nil
+    }
+
+    /// `candidates(layer:sample:)`, retrieving from q̄ through memory layer `index`'s gate the first
+    /// time the whole prompt has been read (no prompt: no candidates).
+    func resolveCandidates(layer: Int, step index: Int, sample b: Int) -> [MemoryCandidate]? {
+        guard let dense else { return samples[b].candidates }
+        if let known = candidates(layer: layer, sample: b) { return known }
+        let promptLength = samples[b].promptLength
+        let seen = queryCounts[layer]?[b] ?? 0
+        guard seen == promptLength else { return nil }
+        let found = queryState(layer: layer, sample: b).map { dense.candidates(queryState: $0, step: index) } ?? []
+        if denseCandidates[layer] == nil { denseCandidates[layer] = Array(repeating: nil, count: samples.count) }
+        denseCandidates[layer]![b] = found
+        return found
+    }
 
     /// L_sim = mean over memory layers and answer tokens of −σ_t (method.md §6).
     public var similarityLoss: Double { answerTokens > 0 ? similaritySum / Double(answerTokens) : 0 }

@@ -58,6 +58,16 @@ public final class MemoryModel {
         layers.flatMap(\.parameters) + gates.indices.flatMap { gates[$0].parameters(gatePrefix($0)) }
     }
 
+    /// The dense retriever over `bank` with this model's gates, for `count` candidates (default C);
+    /// nil under the other retrievers.
+    public func denseRetriever(bank: MemoryBank, count: Int? = nil) throws -> DenseRetriever? {
+        guard config.retriever == .dense else { return nil }
+        guard let grid = try bank.keyGrid() else {
+            throw MemoryError("\(bank.url.path): the bank has no keys, so the dense retriever cannot search it")
+        }
+        return try DenseRetriever(grid: grid, gates: gates, count: count ?? config.numCandidates, entry: bank.candidate)
+    }
+
     public func zeroGradients() { for p in parameters { p.grad.fill(0) } }
 
     /// The step after decoder layer `layer`, if it is a memory layer.

@@ -75,7 +75,11 @@ public final class MemoryStep {
             for t in 0..<T where offset + t < sample.promptLength {
                 context.addQuery(layer: layer, sample: b, m.data + (b * T + t) * D, dim: D)
             }
-            let candidates = Array(sample.candidates.prefix(config.numCandidates))
+            guard let retrieved = context.resolveCandidates(layer: layer, step: index, sample: b) else {
+                preconditionFailure("memory step after layer \(layer): the dense retriever needs sample \(b)'s whole prompt "
+                                    + "(\(sample.promptLength) positions) in one pass (MemoryBatchContext.prefillChunkSize)")
+            }
+            let candidates = Array(retrieved.prefix(config.numCandidates))
             guard !candidates.isEmpty else {
                 context.selected[layer]![b] += Array(repeating: -1, count: T)
                 continue

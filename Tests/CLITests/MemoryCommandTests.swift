@@ -166,6 +166,45 @@ final class MemoryCommandTests: TemporaryDirectoryTestCase {
                      "--memory", bank, "--checkpoint", mismatched.path], "knowledge_length 8 differs from the bank's 16")
     }
 
+    /// The dense retriever: a MemoryGate over the bank's keys, from the prompt's query state, in
+    /// `retrieve` and in `generate` (which reads the row the gate ranks first).
+    func testDenseRetrieverInRetrieveAndGenerate() throws {
+        let (model, bank) = try capitals()
+        let backbone = try Qwen3Model.load(directory: model)
+        var config = MemoryConfig()
+        config.fusionHeads = 2; config.fusionHeadDim = 8; config.fusionRank = 0
+        config.retriever = .dense; config.knowledgeDim = backbone.config.hiddenSize; config.memoryLayers = [0]
+        let memory = try MemoryModel(config: config, backbone: backbone)
+        memory.initialize(seed: 3)
+        var rng = SeededGenerator(seed: 4)
+        for p in memory.parameters where p.name.contains("o_proj") { for i in 0..<p.value.count { p.value.data[i] = Float(rng.normal()) } }
+        let checkpoint = work.appendingPathComponent("dense.safetensors")
+        try memory.save(to: checkpoint)
+
+        let question = "What is the capital of Kenya?"
+        let found = try json(try run(["retrieve", "--memory", bank, "--query", question, "--model", model.path,
+                                      "--checkpoint", checkpoint.path, "--top", "3", "--json"]))
+        let rows = try XCTUnwrap(found["results"] as? [[String: Any]]).compactMap { $0["row"] as? Int }
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(Set(rows).count, 3)
+        let five = try json(try run(["retrieve", "--memory", bank, "--query", question, "--model", model.path,
+                                     "--checkpoint", checkpoint.path, "--retriever", "dense", "--top", "5", "--json"]))
+        XCTAssertEqual(Array(try XCTUnwrap(five["results"] as? [[String: Any]]).compactMap { $0["row"] as? Int }.prefix(3)), rows,
+                       "the cells are walked best first: a longer list starts with the shorter")
+
+        let answer = try json(try run(["generate", "--model", model.path, "--prompt", question, "--max-new-tokens", "3",
+                                       "--json", "--memory", bank, "--checkpoint", checkpoint.path]))
+        XCTAssertEqual((answer["memory"] as? [[String: Any]])?.map { $0["row"] as? Int }, [rows[0]], "argmax reads the gate's best row")
+
+        try refused(["generate", "--model", model.path, "--prompt", question, "--memory", bank, "--checkpoint", checkpoint.path,
+                     "--query", "Kenya"], "the dense retriever of")
+        try refused(["retrieve", "--memory", bank, "--query", question, "--checkpoint", checkpoint.path],
+                    "--retriever dense needs --model (the backbone) and --checkpoint")
+        try refused(["retrieve", "--memory", bank, "--query", question, "--model", model.path, "--checkpoint", checkpoint.path,
+                     "--layer", "1"], "--layer 1 is not a memory layer of")
+        try refused(["retrieve", "--memory", bank, "--query", question, "--layer", "0"], "--layer and --chat are for the dense retriever")
+    }
+
     /// The reference implementation's knowledge_cache.pt and keys.pt (scripts/make_reference_bank_fixtures.py)
     /// import as a bank whose rows keep their token ids exactly.
     func testImportTheReferenceCacheAndKeys() throws {

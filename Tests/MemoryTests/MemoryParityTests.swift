@@ -112,10 +112,10 @@ final class MemoryParityTests: XCTestCase {
         let out = Tensor(zeros: [ids.count, V])
         let prefill = ids.count - 3
         let first = backbone.forward(Array(ids[..<prefill]), cache: cache, chunkSize: 3, afterLayer: hook)
-        out.data.update(from: first.data, count: prefill * V)
+        out.data.update(from: first.array, count: prefill * V)
         for t in prefill..<ids.count {
             let step = backbone.forward([ids[t]], cache: cache, afterLayer: hook)
-            (out.data + t * V).update(from: step.data, count: V)
+            (out.data + t * V).update(from: step.array, count: V)
         }
         return out
     }

@@ -78,14 +78,15 @@ struct GenerateCommand: ParsableCommand {
         var sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
         let generator = Generator(model: qwen, eosTokenIds: eos)
         let used = { memory?.rowsUsed(from: promptIds.count) ?? [] }
+        let chunk = memory?.prefillChunkSize(prompt: promptIds.count) ?? 512
         guard let tok, !printIds else {
-            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook)
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook)
             print(generated.map(String.init).joined(separator: " "))
             if showMemory, let memory { try printRows(used(), bank: memory.bank) }
             return
         }
         if json {
-            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook)
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook)
             let rows: [JSONValue] = try memory.map { m in
                 try used().map { r in .object([("row", .number(String(r.row))), ("text", .string(try m.bank.row(r.row)?.text ?? "")),
                                              ("score", .number(jsonNumber(r.score)))]) }
@@ -96,7 +97,7 @@ struct GenerateCommand: ParsableCommand {
         }
         var decoder = tok.makeStreamingDecoder(skipSpecialTokens: true)
         let out = FileHandle.standardOutput
-        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, afterLayer: memory?.hook, onToken: { id in
+        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook, onToken: { id in
             out.write(Data(decoder.push(id).utf8))
             return true
         })

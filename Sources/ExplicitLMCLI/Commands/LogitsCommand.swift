@@ -27,7 +27,8 @@ struct LogitsCommand: ParsableCommand {
             : try BPETokenizer(url: model.directory).decode(tokens, skipSpecialTokens: true)
         let memory = try memoryOptions.prepare(backbone: qwen, modelDirectory: model.directory, defaultQuery: defaultQuery,
                                                promptLength: tokens.count)
-        let logits = qwen.forward(tokens, cache: KVCache(config: qwen.config, capacity: tokens.count), afterLayer: memory?.hook)
+        let logits = qwen.forward(tokens, cache: KVCache(config: qwen.config, capacity: tokens.count),
+                                 chunkSize: memory?.prefillChunkSize(prompt: tokens.count) ?? 512, afterLayer: memory?.hook)
         var writer = SafeTensorsWriter()
         writer.add("logits", logits)
         try writer.write(to: URL(fileURLWithPath: out))

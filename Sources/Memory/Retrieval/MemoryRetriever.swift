@@ -5,7 +5,7 @@ import Foundation
 /// The query-text retrievers of method.md §4 over a bank: `lexical` (BM25), `encoder` (the
 /// embedder's query through the multi-index, re-scored by exact cosine) and `hybrid` (both merged).
 /// The `dense` retriever reads the query state q̄ inside the forward pass (the MemoryGate), so it is
-/// not a function of the text alone and is not served here.
+/// not a function of the text alone: `DenseRetriever` serves it through the batch context.
 public struct MemoryRetriever {
     public let bank: MemoryBank
     public let retriever: MemoryConfig.Retriever
@@ -16,7 +16,7 @@ public struct MemoryRetriever {
 
     public init(bank: MemoryBank, retriever: MemoryConfig.Retriever, embedder: SentenceEmbedder?, count: Int) throws {
         guard retriever != .dense else {
-            throw MemoryError("retriever dense: the MemoryGate retrieves from the query state inside the forward pass; use lexical, encoder or hybrid here")
+            throw MemoryError("retriever dense: the MemoryGate retrieves from the query state inside the forward pass (DenseRetriever); use lexical, encoder or hybrid here")
         }
         if retriever != .lexical {
             guard bank.keys != nil else { throw MemoryError("\(bank.url.path): the bank has no keys, so the \(retriever.rawValue) retriever cannot search it") }
@@ -59,10 +59,13 @@ public struct MemoryRetriever {
     }
 
     /// The rows as fine selection reads them: their tokens without pads, in retrieval order.
-    public func candidates(_ rows: [RetrievedRow]) -> [MemoryCandidate] {
-        let L = bank.knowledgeLength
-        return rows.map { r in
-            MemoryCandidate(row: r.row, tokens: Array(bank.tokens[(r.row * L)..<((r.row + 1) * L)]), length: Int(bank.lengths[r.row]), score: r.score)
-        }
+    public func candidates(_ rows: [RetrievedRow]) -> [MemoryCandidate] { rows.map(bank.candidate) }
+}
+
+extension MemoryBank {
+    /// A retrieved row as fine selection reads it: its tokens without pads, with the retriever's score.
+    public func candidate(_ r: RetrievedRow) -> MemoryCandidate {
+        let L = knowledgeLength
+        return MemoryCandidate(row: r.row, tokens: Array(tokens[(r.row * L)..<((r.row + 1) * L)]), length: Int(lengths[r.row]), score: r.score)
     }
 }
