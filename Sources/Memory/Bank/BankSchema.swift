@@ -119,6 +119,9 @@ enum BankSQL {
     static let insertRow = "INSERT INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let upsertRow = "INSERT OR REPLACE INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectRow = "SELECT \(columns) FROM rows WHERE row = ?"
+    /// Every stored row in order, its index last (`row(from:)` reads the same columns).
+    static let selectAllRows = "SELECT \(columns), row FROM rows ORDER BY row"
+    static let selectAllUUIDs = "SELECT uuid, row FROM rows WHERE uuid != ''"
 
     static func values(of row: MemoryRow, at index: Int) -> [BankStatement.Value] {
         [

@@ -246,6 +246,29 @@ public final class MemoryBank {
         return try readRow(row)
     }
 
+    /// Every non-empty row with its index, in bank order.
+    public func allRows() throws -> [(index: Int, row: MemoryRow)] {
+        let statement = try database.prepare(BankSQL.selectAllRows)
+        var rows: [(index: Int, row: MemoryRow)] = []
+        while try statement.step() {
+            let index = Int(statement.integer(10))
+            rows.append((index, try BankSQL.row(from: statement, limit: knowledgeLength, dimension: knowledgeDim) { corrupt("row \(index): \($0)") }))
+        }
+        return rows
+    }
+
+    /// The row of each fact uuid (method §7: `fact_uuid` names a gold row); a uuid held by several
+    /// rows maps to the first.
+    public func rowsByUUID() throws -> [String: Int] {
+        let statement = try database.prepare(BankSQL.selectAllUUIDs)
+        var map: [String: Int] = [:]
+        while try statement.step() {
+            let row = Int(statement.integer(1))
+            map[statement.text(0)] = min(map[statement.text(0)] ?? row, row)
+        }
+        return map
+    }
+
     func readRow(_ row: Int) throws -> MemoryRow? {
         let statement = try database.cached(BankSQL.selectRow)
         defer { statement.reset() }
