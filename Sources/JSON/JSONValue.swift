@@ -38,6 +38,8 @@ public enum JSONValue: Sendable, Equatable {
     public var objectValue: [(String, JSONValue)]? { if case let .object(o) = self { return o } else { return nil } }
     /// The number as an Int when its literal is an integer that fits (not `1.0`, not `1e3`).
     public var intValue: Int? { if case let .number(n) = self { return Int(n) } else { return nil } }
+    /// The number as a Double (its literal parsed; nil for anything but a number).
+    public var doubleValue: Double? { if case let .number(n) = self { return Double(n) } else { return nil } }
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
     /// The number as a non-negative Int when its literal is plain digits (no sign, fraction or exponent).

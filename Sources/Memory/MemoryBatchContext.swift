@@ -27,11 +27,15 @@ public struct MemorySample: Sendable {
     /// Per position, whether it predicts an answer token (the similarity and diversity terms);
     /// empty: none.
     public var answerMask: [Bool]
+    /// Rows whose tokens this sample reads in place of the bank's (the counterfactual swap's gold
+    /// row), applied to the dense retriever's candidates; `candidates` carry their own tokens.
+    public var rowTokens: [Int: [Int32]]
 
-    public init(candidates: [MemoryCandidate], promptLength: Int, answerMask: [Bool] = []) {
+    public init(candidates: [MemoryCandidate], promptLength: Int, answerMask: [Bool] = [], rowTokens: [Int: [Int32]] = [:]) {
         self.candidates = candidates
         self.promptLength = promptLength
         self.answerMask = answerMask
+        self.rowTokens = rowTokens
     }
 }
 
@@ -106,9 +110,11 @@ public final class MemoryBatchContext {
     private var queryCounts: [Int: [Int]] = [:]
     /// Per decoder layer, per sample, per position seen so far: the candidate index chosen (−1: none).
     public internal(set) var selected: [Int: [[Int]]] = [:]
-    var similaritySum = 0.0, diversitySum = 0.0
+    /// Σ −σ_t and Σ of the diversity term over the answer tokens of every memory layer so far, and
+    /// their token counts (a training step adds its micro batches' sums).
+    public internal(set) var similaritySum = 0.0, diversitySum = 0.0
     public internal(set) var answerTokens = 0
-    var diversityTokens = 0
+    public internal(set) var diversityTokens = 0
 
     private var denseCandidates: [Int: [[MemoryCandidate]?]] = [:]
 
@@ -126,7 +132,10 @@ public final class MemoryBatchContext {
         let promptLength = samples[b].promptLength
         let seen = queryCounts[layer]?[b] ?? 0
         guard seen == promptLength else { return nil }
-        let found = queryState(layer: layer, sample: b).map { dense.candidates(queryState: $0, step: index) } ?? []
+        let overrides = samples[b].rowTokens
+        let found = (queryState(layer: layer, sample: b).map { dense.candidates(queryState: $0, step: index) } ?? []).map { c in
+            overrides[c.row].map { MemoryCandidate(row: c.row, tokens: $0, length: $0.count, score: c.score) } ?? c
+        }
         if denseCandidates[layer] == nil { denseCandidates[layer] = Array(repeating: nil, count: samples.count) }
         denseCandidates[layer]![b] = found
         return found

@@ -54,9 +54,13 @@ public final class MemoryModel {
     }
 
     /// Every trainable tensor, named as method.md §11 names it.
-    public var parameters: [MemoryParameter] {
-        layers.flatMap(\.parameters) + gates.indices.flatMap { gates[$0].parameters(gatePrefix($0)) }
-    }
+    public var parameters: [MemoryParameter] { layerParameters + gateParameters }
+
+    /// MemoryNorm, fusion and α gate of every memory layer (what the LM loss trains).
+    public var layerParameters: [MemoryParameter] { layers.flatMap(\.parameters) }
+
+    /// The MemoryGates' tensors (what the router loss trains); none under the text retrievers.
+    public var gateParameters: [MemoryParameter] { gates.indices.flatMap { gates[$0].parameters(gatePrefix($0)) } }
 
     /// The dense retriever over `bank` with this model's gates, for `count` candidates (default C);
     /// nil under the other retrievers.

@@ -79,7 +79,7 @@ public final class Pretrainer {
         let resuming = config.resume && FileManager.default.fileExists(atPath: checkpointURL.path)
         if resuming {
             try restore(try TrainingCheckpoint.read(from: checkpointURL))
-            try keepMetrics(upTo: step)
+            try TrainingLog.keepMetrics(metricsURL, upTo: step)
         }
         let metricsFile = try AppendOnlyFile(metricsURL, truncate: !resuming)
 
@@ -94,7 +94,7 @@ public final class Pretrainer {
             let elapsed = Date().timeIntervalSince(started)
             let left = elapsed / Double(step - firstStep) * Double(end - step)
             progress?(String(format: "step %d/%d  loss %.4f  lr %.3e  %.0f tok/s  left %@",
-                             step, end, m.loss, m.lr, m.tokensPerSec, Self.clock(left)))
+                             step, end, m.loss, m.lr, m.tokensPerSec, TrainingLog.clock(left)))
             if config.saveInterval > 0, step % config.saveInterval == 0, step < end { try saveCheckpoint() }
         }
         try saveCheckpoint()
@@ -197,25 +197,5 @@ public final class Pretrainer {
             guard !seen[sample] else { throw ConfigError("\(path): data.order[\(i)] repeats sample \(sample)") }
             seen[sample] = true
         }
-    }
-
-    /// On resume, drops metrics lines of steps after the checkpoint (a run killed between saves).
-    private func keepMetrics(upTo last: Int) throws {
-        // Only a regular file is read: not a FIFO that blocks, not a link planted there.
-        guard try FileTarget.checkReplaceable(metricsURL.path), let text = try? String(contentsOf: metricsURL, encoding: .utf8) else {
-            try AtomicFile.write([], to: metricsURL)
-            return
-        }
-        let kept = text.split(separator: "\n").filter { line in
-            guard let s = (try? JSONValue.parse(Array(line.utf8)))?["step"]?.intValue else { return false }
-            return s <= last
-        }
-        try AtomicFile.write(kept.map { $0 + "\n" }.joined().utf8, to: metricsURL)
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        let s = Int(seconds.rounded())
-        return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 }

@@ -1,44 +1,16 @@
 import Foundation
 import SafeTensors
+import TestSupport
 
-/// Small hand-made inputs for the hostile-input tests: a byte-level tokenizer, a copy of a tiny
-/// committed checkpoint with config.json values replaced, a tampered training checkpoint.
+/// Small hand-made inputs for the hostile-input tests: the tiny model of TestSupport (a byte-level
+/// tokenizer, config.json values replaced), a tampered training checkpoint.
 enum HostileFiles {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-
-    /// A directory with a byte-level BPE tokenizer.json: the 256 byte tokens, no merges,
-    /// `<|endoftext|>` as id 256 and `<|im_end|>` with the id literal `addedId` (written as is).
     static func tokenizer(in work: URL, name: String, addedId: String = "257") throws -> URL {
-        let dir = work.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let vocab = (0..<256).map { b in "\(quoted(String(Character(Unicode.Scalar(byteScalar(b))!)))): \(b)" }.joined(separator: ", ")
-        let json = """
-            {"added_tokens": [{"id": 256, "content": "<|endoftext|>", "special": true},
-                              {"id": \(addedId), "content": "<|im_end|>", "special": true}],
-             "normalizer": null,
-             "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
-             "decoder": {"type": "ByteLevel"},
-             "model": {"type": "BPE", "vocab": {\(vocab)}, "merges": []}}
-            """
-        try json.write(to: dir.appendingPathComponent("tokenizer.json"), atomically: true, encoding: .utf8)
-        return dir
+        try TinyModel.tokenizer(in: work, name: name, addedId: addedId)
     }
 
-    /// A copy of the tied-mha-f32 checkpoint (vocabulary 320, 512 positions) with the tiny tokenizer,
-    /// each `config` key set to the JSON literal given.
     static func model(in work: URL, name: String, config: [String: String] = [:]) throws -> URL {
-        let dir = try tokenizer(in: work, name: name)
-        let source = fixtures.appendingPathComponent("Qwen3Tests/Fixtures/tied-mha-f32")
-        for file in ["model.safetensors", "generation_config.json"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: dir.appendingPathComponent(file))
-        }
-        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
-        for key in config.keys { object.removeValue(forKey: key) }
-        var text = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-        let replaced = config.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \($0.value), " }.joined()
-        text.insert(contentsOf: replaced, at: text.index(after: text.startIndex))
-        try text.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        return dir
+        try TinyModel.directory(in: work, name: name, config: config)
     }
 
     /// Writes `original` (a training checkpoint) back with `data.order` and, when given, the
@@ -54,16 +26,5 @@ enum HostileFiles {
         var metadata = file.metadata
         if let index { metadata["index"] = index }
         try writer.write(to: url, metadata: metadata)
-    }
-
-    static func quoted(_ s: String) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
-    }
-
-    /// The GPT-2 byte-to-character table.
-    static func byteScalar(_ b: Int) -> UInt32 {
-        func printable(_ x: Int) -> Bool { (0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x) }
-        if printable(b) { return UInt32(b) }
-        return 256 + UInt32((0..<b).filter { !printable($0) }.count)
     }
 }
