@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `convert-omcq` as a user runs it: every input shape, exact output, the refusals, and no output
-/// file left behind by a failed run.
+/// `convert-omcq` and `plot` as a user runs them: every input shape, exact output, the refusals,
+/// and no output file left behind by a failed run.
 final class ToolCommandTests: TemporaryDirectoryTestCase {
     @discardableResult
     func run(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CommandLineRunner.Result {
@@ -134,4 +134,86 @@ final class ToolCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try contents(target), "keep\n")
     }
 
+    // MARK: plot
+
+    /// Runs `plot` and reads the SVG back; fails the test when it is not well-formed XML.
+    func plot(_ metrics: URL, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> SVGDocument {
+        let svg = work.appendingPathComponent(metrics.lastPathComponent + ".svg")
+        try run(["plot", metrics.path, "--out", svg.path] + extra, file: file, line: line)
+        return try XCTUnwrap(SVGDocument.parse(try Data(contentsOf: svg)), "not well-formed XML", file: file, line: line)
+    }
+
+    /// The points of a series' path, as the (x, y) pairs of its "M x y L x y …".
+    func points(_ path: SVGDocument.Element) -> [(Double, Double)] {
+        let numbers = (path.attributes["d"] ?? "").split(whereSeparator: { "ML ".contains($0) }).compactMap { Double($0) }
+        return stride(from: 0, to: numbers.count - 1, by: 2).map { (numbers[$0], numbers[$0 + 1]) }
+    }
+
+    func testTrainingAndEvaluationMetricsMakeThreePanels() throws {
+        var lines: [String] = []
+        for step in 1...60 {
+            let router = step == 7 ? "null" : "\(1.5 - Double(step) * 0.01)"
+            lines.append(#"{"step":\#(step),"loss":\#(3.0 - Double(step) * 0.03),"loss_ce":2.2,"loss_similarity":-0.1,"loss_diversity":0.3,"#
+                         + #""loss_router":\#(router),"lr":\#(Double(step) * 1e-5),"grad_norm":0.8,"tokens_per_sec":900}"#)
+            if step % 20 == 0 {
+                lines.append(#"{"step":\#(step),"eval_accuracy":\#(Double(step) / 100),"eval_accuracy_memory_off":0.1,"eval_recall":0.9}"#)
+            }
+        }
+        let svg = try plot(try write("metrics.jsonl", lines.joined(separator: "\n") + "\n"), ["--title", "run <7> & \"more\""])
+        let series = svg.all("path", "class", "series")
+        let names = ["loss", "loss_ce", "loss_similarity", "loss_diversity", "loss_router",
+                     "eval_accuracy", "eval_accuracy_memory_off", "eval_recall", "lr"]
+        XCTAssertEqual(series.map { $0.attributes["data-name"] }, names)
+        XCTAssertEqual(svg.all("g", "class", "panel").count, 3)
+        let texts = Set(svg.all("text").map(\.text))
+        for name in names + ["loss", "evaluation", "learning rate", "step", "run <7> & \"more\""] {
+            XCTAssertTrue(texts.contains(name), "no text '\(name)' in \(texts.sorted())")
+        }
+        XCTAssertEqual(svg.all("title").first?.text, "run <7> & \"more\"")
+        XCTAssertEqual(points(series[0]).count, 60)
+        XCTAssertEqual(points(series[4]).count, 59, "the null loss_router is a gap")
+        XCTAssertEqual(points(series[5]).count, 3)
+        // Steps 1…60 on nice ticks, the learning rate (1e-5 … 6e-4) in scientific form.
+        for label in ["0", "10", "60", "1e-4", "6e-4", "0.5", "-0.5", "3.0"] {
+            XCTAssertTrue(texts.contains(label), "no tick label '\(label)' in \(texts.sorted())")
+        }
+        XCTAssertFalse(texts.contains("61"))
+        // Later steps lie to the right, a higher loss above (SVG's y grows downwards).
+        let loss = points(series[0])
+        XCTAssertLessThan(loss[0].0, loss[59].0)
+        XCTAssertLessThan(loss[0].1, loss[59].1)
+        XCTAssertEqual(Set(points(series[1]).map(\.1)).count, 1, "a constant series is a flat line")
+        for element in svg.all("image") + svg.all("script") + svg.all("use") { XCTFail("external or active content: \(element.name)") }
+    }
+
+    func testTrainingLinesAloneAndASinglePoint() throws {
+        let svg = try plot(try write("train.jsonl", #"{"step":1,"loss":2.0,"lr":0.001}"# + "\n" + #"{"step":2,"loss":null}"# + "\n"))
+        XCTAssertEqual(svg.all("path", "class", "series").map { $0.attributes["data-name"] }, ["loss", "lr"])
+        XCTAssertEqual(svg.all("g", "class", "panel").count, 2)
+        XCTAssertEqual(svg.all("circle").count, 2, "a single point is drawn as a dot")
+        let texts = Set(svg.all("text").map(\.text))
+        for label in ["1.8", "2.0", "2.2", "0", "1", "2"] { XCTAssertTrue(texts.contains(label), "no tick '\(label)' in \(texts.sorted())") }
+        XCTAssertTrue(texts.contains(work.appendingPathComponent("train.jsonl").path), "the default title is the file")
+    }
+
+    func testMetricsThatCannotBePlottedAreRefused() throws {
+        let out = work.appendingPathComponent("m.svg")
+        let cases: [(text: String, expected: String)] = [
+            ("", "no metrics to plot"),
+            ("\n\n", "no metrics to plot"),
+            (#"{"step":1,"tokens_per_sec":900,"loss":null}"#, "no metrics to plot"),
+            (#"{"step":1,"loss":1}"# + "\n" + #"{"loss":2}"#, "m.jsonl:2: key 'step' is missing"),
+            (#"{"step":"one","loss":1}"#, "m.jsonl:1: key 'step': \"one\" is not a number"),
+            (#"{"step":1,"loss":"high"}"#, "m.jsonl:1: key 'loss': \"high\" is not a number"),
+            (#"{"step":1,"eval_recall":[0.9]}"#, "m.jsonl:1: key 'eval_recall': [0.9] is not a number"),
+            (#"{"step":1,"lr":1e999}"#, "m.jsonl:1: key 'lr': 1e999 is outside ±1e100"),
+            ("{\"step\":1,\"loss\":1}\n{\"step\":2,", "m.jsonl:2: not valid JSON"),
+        ]
+        for c in cases {
+            let metrics = try write("m.jsonl", c.text)
+            try refused(["plot", metrics.path, "--out", out.path], [c.expected])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), c.expected)
+        }
+        try refused(["plot", work.appendingPathComponent("none.jsonl").path, "--out", out.path], ["none.jsonl: cannot read"])
+    }
 }
