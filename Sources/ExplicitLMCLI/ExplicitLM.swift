@@ -5,12 +5,12 @@ struct ExplicitLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explicitlm",
         abstract: "A Qwen3 language model with an explicit, editable memory.",
-        // In data-flow order: text, the backbone, sentence encoders, the memory, training.
+        // In data-flow order: text, the backbone, sentence encoders, the memory, training data, training, its metrics.
         subcommands: [
             TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
             EmbedCommand.self,
             BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self,
-            PretrainCommand.self,
+            ConvertOMCQCommand.self, PretrainCommand.self, PlotCommand.self,
         ])
 }
