@@ -106,23 +106,29 @@ final class LanguageModelStage: MemoryTrainingStage {
     /// noise, no swap) and without it: `eval_loss`, `eval_loss_memory_off`.
     func validate() throws -> [String: Double] {
         guard !validation.isEmpty else { return [:] }
-        var on = 0.0, off = 0.0, tokens = 0
+        // The frozen backbone's loss never changes: computed once.
+        if memoryOffLoss == nil { memoryOffLoss = try validationLoss(withMemory: false) }
+        return ["eval_loss": try validationLoss(withMemory: true), "eval_loss_memory_off": memoryOffLoss!]
+    }
+    private var memoryOffLoss: Double?
+
+    /// The mean answer loss over the validation samples, by the evaluation forward.
+    private func validationLoss(withMemory: Bool) throws -> Double {
+        var sum = 0.0, tokens = 0
         let V = backbone.config.vocabSize
         for (sample, rows) in zip(validation, validationRetrieved) {
             let (_, target) = sample.row(length: sample.ids.count, pad: bank.padTokenId)
             let context = MemoryBatchContext(samples: [MemorySample(candidates: rows.map(bank.candidate), promptLength: sample.promptLength)],
                                              selection: .argmax, dense: dense)
-            let withMemory = backbone.forward(sample.ids, cache: KVCache(config: backbone.config, capacity: sample.ids.count),
-                                              chunkSize: max(512, sample.ids.count), afterLayer: try memory.layerHook(context))
-            let plain = backbone.forward(sample.ids, cache: KVCache(config: backbone.config, capacity: sample.ids.count),
-                                         chunkSize: max(512, sample.ids.count))
-            target.withUnsafeBufferPointer { t in
-                on += CrossEntropy.forwardBackward(logits: withMemory.data, targets: t.baseAddress!, dLogits: nil, rows: t.count, vocab: V).lossSum
-                off += CrossEntropy.forwardBackward(logits: plain.data, targets: t.baseAddress!, dLogits: nil, rows: t.count, vocab: V).lossSum
+            let logits = backbone.forward(sample.ids, cache: KVCache(config: backbone.config, capacity: sample.ids.count),
+                                          chunkSize: max(512, sample.ids.count), afterLayer: withMemory ? try memory.layerHook(context) : nil)
+            sum += withExtendedLifetime(logits) {
+                target.withUnsafeBufferPointer {
+                    CrossEntropy.forwardBackward(logits: logits.data, targets: $0.baseAddress!, dLogits: nil, rows: $0.count, vocab: V).lossSum
+                }
             }
-            withExtendedLifetime((withMemory, plain)) {}
             tokens += target.filter { $0 != CrossEntropy.ignoreIndex }.count
         }
-        return ["eval_loss": on / Double(tokens), "eval_loss_memory_off": off / Double(tokens)]
+        return sum / Double(tokens)
     }
 }

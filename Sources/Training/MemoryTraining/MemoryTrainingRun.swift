@@ -21,12 +21,12 @@ public enum MemoryTrainingRun {
 
     public static func prepare(_ config: MemoryTrainingConfig) throws -> Setup {
         try config.validate()
-        guard let modelPath = config.qwen3ModelPath, let cachePath = config.cachePath else {
+        guard let modelPath = config.qwen3ModelPath, let cachePath = config.cachePath else {  // validate() said so
             throw ConfigError("model.qwen3_model_path and model.cache_path are required")
         }
         let modelDirectory = URL(fileURLWithPath: modelPath)
         let backbone = try Qwen3Model.load(directory: modelDirectory)
-        let bank = try MemoryBank.open(at: URL(fileURLWithPath: cachePath), tokenizer: try BankTokenizer(url: modelDirectory))
+        let bank = try openBank(cachePath, config: config, modelDirectory: modelDirectory)
         let memory = try makeMemory(config, backbone: backbone, bank: bank)
         let tokenizer = try BPETokenizer(url: modelDirectory)
         let data = try MemoryTrainingData(tokenizer: tokenizer, systemMessage: config.systemMessage, maxSeqLen: config.maxSeqLen)
@@ -74,6 +74,21 @@ public enum MemoryTrainingRun {
         }
         return Setup(backbone: backbone, bank: bank, memory: memory, trainer: MemoryTrainer(config: config, memory: memory, stage: stage),
                      problems: problems)
+    }
+
+    /// `model.cache_path`: a bank directory, or the reference's knowledge_cache.pt (with
+    /// `model.keys_path`), imported once into `<logging.out_dir>/bank` and reused from there.
+    static func openBank(_ path: String, config: MemoryTrainingConfig, modelDirectory: URL) throws -> MemoryBank {
+        let tokenizer = try BankTokenizer(url: modelDirectory)
+        guard path.hasSuffix(".pt") else { return try MemoryBank.open(at: URL(fileURLWithPath: path), tokenizer: tokenizer) }
+        let bankURL = URL(fileURLWithPath: config.outDir).appendingPathComponent("bank")
+        if FileManager.default.fileExists(atPath: bankURL.path) { return try MemoryBank.open(at: bankURL, tokenizer: tokenizer) }
+        try FileManager.default.createDirectory(atPath: config.outDir, withIntermediateDirectories: true)
+        let embedderURL = URL(fileURLWithPath: config.memory.embedderPath ?? modelDirectory.path)
+        let embedder = try makeEmbedder(path: embedderURL, textEncoder: { tokenizer.tokenizer.encode($0) })
+        return try MemoryBuilder.importReference(
+            cache: URL(fileURLWithPath: path), keys: config.keysPath.map { URL(fileURLWithPath: $0) }, at: bankURL, tokenizer: tokenizer,
+            embedder: embedder, embedderName: embedderURL.path, config: config.memory, seed: config.seed).bank
     }
 
     /// The memory for this bank: the bank fixes N, L_k and K; fresh weights from `training.seed`,
