@@ -23,6 +23,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML (and JSON) settings files for --config.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
@@ -47,8 +49,9 @@ let package = Package(
         .target(name: "Encoders", dependencies: ["Compute", "JSON", "SafeTensors", "Tokenizers", "Qwen3"], swiftSettings: haswell),
         // The explicit memory (method.md): bank, retrievers, fine selection, fusion, the memory step.
         .target(name: "Memory", dependencies: ["Compute", "CSQLite", "FileIO", "JSON", "SafeTensors", "TorchFormat", "Tokenizers", "Qwen3", "Encoders"], swiftSettings: haswell),
-        // Gradients through Qwen3, AdamW, schedules, checkpoints and the training loop.
-        .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Memory"], swiftSettings: haswell),
+        // Gradients through Qwen3, AdamW, schedules, checkpoints, the training loop and its settings.
+        .target(name: "Training", dependencies: ["Compute", "FileIO", "JSON", "SafeTensors", "Tokenizers", "Qwen3", "Memory",
+                                               .product(name: "Yams", package: "Yams")], swiftSettings: haswell),
         .executableTarget(
             name: "ExplicitLMCLI",
             dependencies: [

@@ -11,6 +11,7 @@ struct ExplicitLM: ParsableCommand {
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
             EmbedCommand.self,
             BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self,
-            ConvertOMCQCommand.self, PretrainCommand.self, PlotCommand.self,
+            ConvertOMCQCommand.self, PretrainCommand.self,
+            TrainRouterCommand.self, TrainFusionCommand.self, TrainMemoryCommand.self, TrainJointCommand.self, PlotCommand.self,
         ])
 }

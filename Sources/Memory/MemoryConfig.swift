@@ -55,40 +55,51 @@ public struct MemoryConfig: Sendable, Equatable {
 
     /// Refuses settings the method cannot run with, naming the key, the value and what is allowed.
     public func validate(backbone: Qwen3Config) throws {
-        func fail(_ key: String, _ problem: String) -> MemoryConfigError { MemoryConfigError("model.\(key): \(problem)") }
-        guard knowledgeNum >= 1, knowledgeNum <= 1 << 26 else { throw fail("knowledge_num", "\(knowledgeNum) must be in 1...\(1 << 26)") }
+        try validate()
+        if let bad = memoryLayers?.first(where: { $0 >= backbone.numHiddenLayers }) {
+            throw MemoryConfigError("model.memory_layers: \(bad) is not a decoder layer of the backbone (0..<\(backbone.numHiddenLayers))")
+        }
+    }
+
+    /// The checks that need no backbone, so that a training command can refuse its settings before
+    /// loading any model.
+    public func validate() throws {
+        func fail(_ key: String, _ problem: String) -> MemoryConfigError { MemoryConfigError("\(key): \(problem)") }
+        guard knowledgeNum >= 1, knowledgeNum <= 1 << 26 else { throw fail("model.knowledge_num", "\(knowledgeNum) must be in 1...\(1 << 26)") }
         guard gridSide * gridSide == knowledgeNum else {
-            throw fail("knowledge_num", "\(knowledgeNum) is not a perfect square (the key grid is n × n)")
+            throw fail("model.knowledge_num", "\(knowledgeNum) is not a perfect square (the key grid is n × n)")
         }
         guard knowledgeLength >= 1, knowledgeLength <= 1024 else {
-            throw fail("knowledge_length", "\(knowledgeLength) must be in 1...1024")
+            throw fail("model.knowledge_length", "\(knowledgeLength) must be in 1...1024")
         }
         if let k = knowledgeDim, k < 2 || k % 2 != 0 || k > Qwen3Config.Limits.hiddenSize {
-            throw fail("knowledge_dim", "\(k) must be even and in 2...\(Qwen3Config.Limits.hiddenSize)")
+            throw fail("model.knowledge_dim", "\(k) must be even and in 2...\(Qwen3Config.Limits.hiddenSize)")
         }
-        guard numCandidates >= 1, numCandidates <= 4096 else { throw fail("num_candidates", "\(numCandidates) must be in 1...4096") }
+        guard numCandidates >= 1, numCandidates <= 4096 else {
+            throw fail("training.num_candidates", "\(numCandidates) must be in 1...4096")
+        }
         guard gumbelTemperature > 0, gumbelTemperature.isFinite else {
-            throw fail("gumbel_temperature", "\(gumbelTemperature) must be a positive number")
+            throw fail("model.gumbel_temperature", "\(gumbelTemperature) must be a positive number")
         }
-        guard fusionHeads >= 1, fusionHeads <= 1024 else { throw fail("fusion_heads", "\(fusionHeads) must be in 1...1024") }
-        guard fusionHeadDim >= 1, fusionHeadDim <= 4096 else { throw fail("fusion_head_dim", "\(fusionHeadDim) must be in 1...4096") }
+        guard fusionHeads >= 1, fusionHeads <= 1024 else { throw fail("model.fusion_heads", "\(fusionHeads) must be in 1...1024") }
+        guard fusionHeadDim >= 1, fusionHeadDim <= 4096 else { throw fail("model.fusion_head_dim", "\(fusionHeadDim) must be in 1...4096") }
         if let f = fusionIntermediate, f < 1 || f > Qwen3Config.Limits.intermediateSize {
-            throw fail("fusion_intermediate", "\(f) must be in 1...\(Qwen3Config.Limits.intermediateSize)")
+            throw fail("model.fusion_intermediate", "\(f) must be in 1...\(Qwen3Config.Limits.intermediateSize)")
         }
-        for (key, rank) in [("gate_rank", gateRank), ("fusion_rank", fusionRank)] where rank < 0 || rank > Qwen3Config.Limits.hiddenSize {
+        for (key, rank) in [("model.gate_rank", gateRank), ("model.fusion_rank", fusionRank)] where rank < 0 || rank > Qwen3Config.Limits.hiddenSize {
             throw fail(key, "\(rank) must be 0 (full rank) or a rank in 1...\(Qwen3Config.Limits.hiddenSize)")
         }
         if let layers = memoryLayers {
-            guard !layers.isEmpty else { throw fail("memory_layers", "empty: name at least one decoder layer") }
-            if let bad = layers.first(where: { $0 < 0 || $0 >= backbone.numHiddenLayers }) {
-                throw fail("memory_layers", "\(bad) is not a decoder layer of the backbone (0..<\(backbone.numHiddenLayers))")
+            guard !layers.isEmpty else { throw fail("model.memory_layers", "empty: name at least one decoder layer") }
+            if let bad = layers.first(where: { $0 < 0 }) {
+                throw fail("model.memory_layers", "\(bad) is not a decoder layer (they count from 0)")
             }
             guard Set(layers).count == layers.count, layers == layers.sorted() else {
-                throw fail("memory_layers", "\(layers.map(String.init).joined(separator: ",")) must be increasing, each layer once")
+                throw fail("model.memory_layers", "\(layers.map(String.init).joined(separator: ",")) must be increasing, each layer once")
             }
         }
         guard counterfactualSwap >= 0, counterfactualSwap <= 1 else {
-            throw fail("counterfactual_swap", "\(counterfactualSwap) must be a probability in 0...1")
+            throw fail("training.counterfactual_swap", "\(counterfactualSwap) must be a probability in 0...1")
         }
     }
 }

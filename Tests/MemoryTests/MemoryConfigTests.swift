@@ -27,7 +27,7 @@ final class MemoryConfigTests: XCTestCase {
             (\.knowledgeNum, 1000, "model.knowledge_num: 1000 is not a perfect square"),
             (\.knowledgeNum, 0, "model.knowledge_num: 0 must be in"),
             (\.knowledgeLength, 0, "model.knowledge_length"),
-            (\.numCandidates, 0, "model.num_candidates"),
+            (\.numCandidates, 0, "training.num_candidates"),
             (\.fusionHeads, -1, "model.fusion_heads"),
             (\.gateRank, -2, "model.gate_rank: -2 must be 0 (full rank)"),
         ]

@@ -7,26 +7,29 @@ struct PretrainCommand: ParsableCommand {
         commandName: "pretrain",
         abstract: "Train a Qwen3 model (from a config.json, or continuing a checkpoint) on a JSONL of {\"text\": ...} lines.",
         discussion: """
-            Settings are dotted key=value arguments, for example:
-              explicitlm pretrain model.config_path=config.json dataset.dataset_path=train.jsonl \\
-                training.learning_rate=3e-4 training.batch_size=8 training.accumulation_steps=4 \\
+            Settings are dotted key=value arguments, a --config file (JSON or YAML),
+            or both; the arguments override the file. For example:
+              explicitlm pretrain model.config_path=config.json \\
+                dataset.dataset_path=train.jsonl training.learning_rate=3e-4 \\
+                training.batch_size=8 training.accumulation_steps=4 \\
                 training.epochs=1 training.shuffle=false logging.out_dir=out
-            Keys: model.{qwen3_model_path, config_path, tokenizer_path, max_seq_len}, dataset.dataset_path,
-            training.{learning_rate, batch_size, accumulation_steps, epochs, shuffle, weight_decay, grad_clip,
-            warmup_ratio, max_steps, seed, resume}, logging.{out_dir, save_dir, save_interval}.
-            Metrics: <out_dir>/metrics.jsonl; checkpoints: <save_dir>/checkpoint.safetensors.
-            """)
+            Metrics: <out_dir>/metrics.jsonl;
+            checkpoints: <save_dir>/checkpoint.safetensors.
 
-    @Argument(help: "key=value settings.") var settings: [String] = []
+            Keys:
+
+            """ + PretrainConfig.helpText())
+
+    @OptionGroup var settings: SettingsArguments
     @Option(name: .customLong("save-model"), help: "Also write the trained model here (config.json, model.safetensors, tokenizer files) as one directory; an existing model directory is replaced whole.")
     var saveModel: String?
 
     func validate() throws {
-        do { _ = try PretrainConfig(arguments: settings) } catch let e as ConfigError { throw ValidationError(e.message) }
+        _ = try settings.load { try PretrainConfig(arguments: $0, configFile: $1) }
     }
 
     func run() throws {
-        let config = try PretrainConfig(arguments: settings)
+        let config = try settings.load { try PretrainConfig(arguments: $0, configFile: $1) }
         let tokenizer = try loadPretrainTokenizer(config)
         let interactive = isatty(STDERR_FILENO) == 1
         try PretrainRun.run(config, tokenizer: tokenizer, saveModel: saveModel.map { URL(fileURLWithPath: $0) }) { line in
