@@ -64,7 +64,8 @@ public struct MemoryTrainingData {
 
     /// One conversation (a system message is put first when configured and the conversation has
     /// none). The prompt is the conversation before its last assistant turn rendered with the
-    /// generation prompt (thinking off), as `generate --chat` renders a question.
+    /// generation prompt, as `generate --chat` renders a question: the answer being predicted starts
+    /// where the loss does (Qwen3's empty think block is part of it, method §6).
     public func sample(_ conversation: [ChatMessage], goldRow: Int?, line: Int) throws -> MemoryTrainingSample {
         var messages = conversation
         if let systemMessage, messages.first?.role != .system {
@@ -81,9 +82,9 @@ public struct MemoryTrainingData {
                                     query: query, goldRow: goldRow, line: line)
     }
 
-    /// The tokens generation starts from: `messages` with the generation prompt, thinking off.
+    /// The tokens generation starts from: `messages` with the generation prompt.
     public func promptIds(_ messages: [ChatMessage]) throws -> [Int32] {
-        tokenizer.encode(try template.render(messages, addGenerationPrompt: true, enableThinking: false))
+        tokenizer.encode(try template.render(messages, addGenerationPrompt: true))
     }
 
     /// The same sample with its last answer replaced (the counterfactual swap), re-rendered.
