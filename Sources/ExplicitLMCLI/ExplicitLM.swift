@@ -10,7 +10,7 @@ struct ExplicitLM: ParsableCommand {
             TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
             EmbedCommand.self,
-            BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self,
+            BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self, LabelCommand.self, EvalCommand.self,
             PretrainCommand.self,
         ])
 }

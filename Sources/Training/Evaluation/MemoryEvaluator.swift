@@ -67,8 +67,8 @@ public final class MemoryEvaluator {
     }
 
     /// The first `limit` items (all when nil), evaluated in order: a deterministic subset, so that
-    /// evaluations at different steps are comparable.
-    public func evaluate(_ items: [EvaluationItem], limit: Int? = nil) throws -> EvaluationReport {
+    /// evaluations at different steps are comparable. `progress` sees (done, total) after each item.
+    public func evaluate(_ items: [EvaluationItem], limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {
         let chosen = limit.map { Array(items.prefix(max(0, $0))) } ?? items
         let goldRows = try bank.rowsByUUID()
         let dense = try memory.denseRetriever(bank: bank)
@@ -79,6 +79,7 @@ public final class MemoryEvaluator {
             if let gold, predicates[gold] == nil { predicates[gold] = try bank.row(gold)?.predicate ?? "" }
             let predicate = gold.flatMap { predicates[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             outcomes.append(try outcome(item, goldRow: gold, predicate: predicate, dense: dense))
+            progress?(outcomes.count, chosen.count)
         }
         return EvaluationReport(outcomes: outcomes, memoryLayers: memory.layers.map(\.layer))
     }
