@@ -122,6 +122,25 @@ final class MemoryEvaluatorTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(judged.metrics["eval_accuracy"], Double(expected.on) / 5)
     }
 
+    /// A training loop keeps one evaluator: each call reads the weights as they are then, and the
+    /// memory-off answers stay those of the frozen backbone.
+    func testEachEvaluationReadsTheCurrentWeights() throws {
+        let world = try EvaluationWorld(in: work)
+        let items = try items()
+        let evaluator = try world.evaluator(.init(maxNewTokens: 4))
+        let before = try evaluator.evaluate(items)
+        XCTAssertTrue(before.outcomes.contains { $0.memoryOn.ids != $0.memoryOff?.ids })
+        // o_proj zero, as at step 0: the memory step adds nothing, so memory on is the backbone.
+        for p in world.memory.parameters where p.name.contains("o_proj") { p.value.fill(0) }
+        let after = try evaluator.evaluate(items)
+        for (a, b) in zip(before.outcomes, after.outcomes) {
+            XCTAssertEqual(b.memoryOff, a.memoryOff)
+            XCTAssertEqual(b.memoryOn.ids, b.memoryOff?.ids)
+            XCTAssertEqual(b.memoryOn.optionLogLikelihoods, b.memoryOff?.optionLogLikelihoods)
+        }
+        XCTAssertEqual(after.metrics["eval_accuracy"], after.metrics["eval_accuracy_memory_off"])
+    }
+
     /// Σ log p(option tokens | prompt) equals a full forward over prompt + option with the same memory.
     func testOptionLogLikelihoodsEqualAFullForward() throws {
         let world = try EvaluationWorld(in: work)

@@ -17,7 +17,9 @@ enum EvalTable {
         row("memory on", s.memoryOn, retrieval: true)
         row("oracle", s.oracle, retrieval: false)
         out += table(rows)
-        if report.memoryLayers.count > 1 && s.retrieval.goldItems > 0 {
+        // Per layer only where the layers read differently (the dense retriever: a gate per layer).
+        let r = s.retrieval
+        if r.goldItems > 0 && (Set(r.recalled).count > 1 || Set(r.selected).count > 1) {
             out += "\nper memory layer:\n"
             out += table([["layer", "recall@C", "selection"]] + report.memoryLayers.indices.map {
                 ["\(report.memoryLayers[$0])", f(s.retrieval.recall(at: $0)), f(s.retrieval.selection(at: $0))]

@@ -15,7 +15,7 @@ public final class MemoryEvaluator {
     public struct Settings: Sendable {
         /// Greedy answers stop at an end-of-sequence id or after this many tokens (answers are short facts).
         public var maxNewTokens = 32
-        /// Also answer with the plain backbone (constant during training: a loop may turn it off after the first call).
+        /// Also answer with the plain backbone (generated once per item and kept: the backbone is frozen).
         public var memoryOff = true
         /// Also answer with only the gold row as candidate (the fusion's ceiling, §9).
         public var oracle = false
@@ -38,6 +38,12 @@ public final class MemoryEvaluator {
     /// The query-text retriever (lexical, encoder, hybrid); nil under the dense retriever, which
     /// reads the query state inside the forward pass.
     public let retriever: MemoryRetriever?
+    /// Memory-off outcomes by their ids: the backbone is frozen in every stage (method §1), so a
+    /// training loop's later evaluations reuse them instead of generating again.
+    private var plain: [PlainKey: ModeOutcome] = [:]
+    private struct PlainKey: Hashable {
+        let input: [Int32], options: [[Int32]], maxNewTokens: Int
+    }
 
     /// `retriever`: the query-text retriever to use; by default lexical BM25 when the memory's
     /// retriever is lexical. Encoder and hybrid need one built with the bank's embedder.
@@ -95,7 +101,7 @@ public final class MemoryEvaluator {
             let candidates = try retriever!.candidates(retriever!.retrieve(item.question))
             onContext = MemoryBatchContext(samples: [MemorySample(candidates: candidates, promptLength: promptLength)], selection: .argmax)
         }
-        let off = settings.memoryOff ? try run(prepared, context: nil) : nil
+        let off = settings.memoryOff ? try memoryOff(prepared) : nil
         let on = try run(prepared, context: onContext)
         var oracle: ModeOutcome?
         if settings.oracle, let goldRow {
@@ -149,6 +155,17 @@ public final class MemoryEvaluator {
             throw EvaluationError("\(item.source): \(error)")
         }
         return prepared
+    }
+
+    private func memoryOff(_ prepared: PreparedItem) throws -> ModeOutcome {
+        let key = PlainKey(input: prepared.input, options: prepared.options, maxNewTokens: settings.maxNewTokens)
+        if let known = plain[key] {
+            return ModeOutcome(answer: known.answer, ids: known.ids, judgement: AnswerJudgement(generated: known.answer, gold: prepared.item.answer),
+                               optionLogLikelihoods: known.optionLogLikelihoods, layers: [])
+        }
+        let outcome = try run(prepared, context: nil)
+        plain[key] = outcome
+        return outcome
     }
 
     /// Greedy answer and option log-likelihoods after one prefill; `context` nil is the plain backbone.
