@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "Qwen3Tests", dependencies: ["Qwen3", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "SafeTensors", "Compute", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Memory", "Encoders", "Tokenizers", "Qwen3", "SafeTensors", "Compute", "JSON", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Training", "Memory", "Qwen3", "Tokenizers", "Compute", "TestSupport"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Qwen3", "Training", "SafeTensors", "Compute", "Encoders", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         // The command line against hostile input, as a user runs it.
         .testTarget(name: "CLITests", dependencies: ["SafeTensors", "TestSupport", "Memory", "Qwen3", "Compute"], exclude: ["Fixtures"]),

@@ -10,8 +10,9 @@ struct ExplicitLM: ParsableCommand {
             TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
             EmbedCommand.self,
-            BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self,
+            BuildMemoryCommand.self, MemoryCommand.self, RetrieveCommand.self, LabelCommand.self,
             ConvertOMCQCommand.self, PretrainCommand.self,
-            TrainRouterCommand.self, TrainFusionCommand.self, TrainMemoryCommand.self, TrainJointCommand.self, PlotCommand.self,
+            TrainRouterCommand.self, TrainFusionCommand.self, TrainMemoryCommand.self, TrainJointCommand.self,
+            EvalCommand.self, PlotCommand.self,
         ])
 }

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Encoders
+import Foundation
+import JSON
+import Memory
+import Qwen3
+import Training
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a memory checkpoint (method.md §9): accuracy with memory off and on, recall@C, selection.",
+        discussion: "--data holds the seed's conversations ({\"conversations\": [...], \"fact_uuid\"}, one per line; the last "
+            + "assistant turn is the gold answer) or OMCQ items ({\"question\", \"options\", \"correct_answer\", \"uuid\"}: alone, "
+            + "in an array, under \"target\", or one per line). Greedy answers are judged by startswith, exact and contains; "
+            + "multiple-choice items also by option log-likelihood. --oracle adds the answers with only the gold row handed to "
+            + "the fusion (the fusion's ceiling).")
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The memory bank (from build-memory).") var memory: String
+    @Option(help: "The memory weights (method.md §11 safetensors).") var checkpoint: String
+    @Option(help: "The evaluation items (JSON Lines or JSON).") var data: String
+    @Flag(help: "Print the report as one JSON object.") var json = false
+    @Flag(help: "With --json: every item's answers and the rows its memory layers read.") var items = false
+    @Flag(help: "Also answer with only the gold row as candidate.") var oracle = false
+    @Option(help: "Evaluate the first N items.") var limit: Int?
+    @Option(help: "Most tokens of each greedy answer.") var maxNewTokens = 32
+    @Option(help: "A system message first in every prompt that has none.") var system: String?
+    @Flag(help: "Skip invalid items (counted on standard error) instead of failing.") var skipInvalid = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
+        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be ≥ 0") }
+        if items && !json { throw ValidationError("--items goes with --json") }
+    }
+
+    func run() throws {
+        let dataset = try EvaluationData.load(url: URL(fileURLWithPath: data), system: system, skipInvalid: skipInvalid)
+        reportSkipped(dataset.problems, what: "item")
+        let backbone = try Qwen3Model.load(directory: model.directory)
+        let (bank, memoryModel) = try MemoryOptions.load(bank: memory, checkpoint: checkpoint, backbone: backbone, modelDirectory: model.directory)
+        let tokenizer = bank.tokenizer.tokenizer
+        // An answer ends at the model's end-of-sequence ids or at the chat format's end of turn.
+        let eos = try Qwen3Model.eosTokenIds(directory: model.directory, config: backbone.config).union(tokenizer.stopTokenIds)
+        var retriever: MemoryRetriever?
+        let kind = memoryModel.config.retriever
+        if kind == .encoder || kind == .hybrid {
+            let embedder = try makeEmbedder(path: URL(fileURLWithPath: bank.embedder), textEncoder: { tokenizer.encode($0) })
+            retriever = try MemoryRetriever(bank: bank, retriever: kind, embedder: embedder, count: memoryModel.config.numCandidates)
+        }
+        let evaluator = try MemoryEvaluator(memory: memoryModel, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
+                                            settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle))
+        let total = min(limit ?? dataset.items.count, dataset.items.count)
+        var bar = ProgressBar(total: total, unit: "items")
+        let report = try evaluator.evaluate(dataset.items, limit: limit) { done, _ in bar.update(done: done) }
+        bar.finish()
+        if json {
+            print(report.json(includeItems: items).pythonJSON())
+        } else {
+            print(EvalTable.render(report, candidates: memoryModel.config.numCandidates), terminator: "")
+        }
+    }
+}
+
+/// "skipped N invalid …" and the first reasons, on standard error.
+func reportSkipped(_ problems: [String], what: String) {
+    guard !problems.isEmpty else { return }
+    var text = "skipped \(problems.count) invalid \(what)(s):\n" + problems.prefix(10).joined(separator: "\n") + "\n"
+    if problems.count > 10 { text += "… and \(problems.count - 10) more\n" }
+    FileHandle.standardError.write(Data(text.utf8))
+}
