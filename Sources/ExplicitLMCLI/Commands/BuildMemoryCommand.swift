@@ -42,6 +42,8 @@ struct BuildMemoryCommand: ParsableCommand {
         let sentenceEmbedder = try makeEmbedder(path: embedderURL, textEncoder: { tokenizer.tokenizer.encode($0) })
         var config = MemoryConfig()
         config.knowledgeLength = knowledgeLength
+        // `--out out/bank` on a fresh checkout: the folder that will hold the bank is made first.
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: out).deletingLastPathComponent(), withIntermediateDirectories: true)
         var bar: ProgressBar?
         var phase = ""
         let progress: MemoryBuilder.Progress = { name, done, total in

@@ -49,7 +49,8 @@ struct EvalCommand: ParsableCommand {
             retriever = try MemoryRetriever(bank: bank, retriever: kind, embedder: embedder, count: memoryModel.config.numCandidates)
         }
         let evaluator = try MemoryEvaluator(memory: memoryModel, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
-                                            settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle))
+                                            settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle,
+                                                           template: try tokenizer.chatTemplate(allowChatML: true)))
         let total = min(limit ?? dataset.items.count, dataset.items.count)
         var bar = ProgressBar(total: total, unit: "items")
         let report = try evaluator.evaluate(dataset.items, limit: limit) { done, _ in bar.update(done: done) }

@@ -19,7 +19,7 @@ public final class MemoryEvaluator {
         public var memoryOff = true
         /// Also answer with only the gold row as candidate (the fusion's ceiling, §9).
         public var oracle = false
-        /// The chat format prompts are rendered in (training renders conversations with Qwen3's).
+        /// The chat format prompts are rendered in: the tokenizer's own, as training renders them.
         public var template = ChatTemplate.qwen3
 
         public init(maxNewTokens: Int = 32, memoryOff: Bool = true, oracle: Bool = false, template: ChatTemplate = .qwen3) {

@@ -33,6 +33,7 @@ public enum MemoryTrainingRun {
 
         let stage: MemoryTrainingStage
         var problems: [String] = []
+        var evaluate: ((MemoryModel) throws -> [String: Double])?
         switch config.stage {
         case .router:
             let train = try RouterExample.load(URL(fileURLWithPath: config.routerDatasetPath!), bank: bank, skipInvalid: config.skipInvalid)
@@ -67,13 +68,31 @@ public enum MemoryTrainingRun {
             let swaps = config.stage != .joint && config.memory.counterfactualSwap > 0 && train.contains { $0.goldRow != nil }
             let swap = swaps ? CounterfactualSwap(rows: try bank.allRows().map(\.row), probability: config.memory.counterfactualSwap) : nil
             let retriever = memory.config.retriever == .dense ? nil : try textRetriever(memory.config, bank: bank)
+            if config.stage != .joint, let path = config.sftValDatasetPath {
+                evaluate = try answerEvaluation(path, config: config, backbone: backbone, memory: memory, bank: bank,
+                                                tokenizer: tokenizer, modelDirectory: modelDirectory, retriever: retriever)
+            }
             stage = try LanguageModelStage(
                 backbone: backbone, memory: memory, bank: bank, data: data, samples: train,
                 validation: Array(validation.prefix(config.evalNumSamples)),
                 retrieve: { samples in try samples.map { try retriever!.retrieve($0.query) } }, swap: swap, config: config)
         }
-        return Setup(backbone: backbone, bank: bank, memory: memory, trainer: MemoryTrainer(config: config, memory: memory, stage: stage),
-                     problems: problems)
+        let trainer = MemoryTrainer(config: config, memory: memory, stage: stage)
+        trainer.evaluate = evaluate
+        return Setup(backbone: backbone, bank: bank, memory: memory, trainer: trainer, problems: problems)
+    }
+
+    /// The evaluator's metrics on the first `eval_num_samples` validation conversations (method §9):
+    /// greedy answers with memory on and off, recall@C and selection.
+    static func answerEvaluation(
+        _ path: String, config: MemoryTrainingConfig, backbone: Qwen3Model, memory: MemoryModel, bank: MemoryBank,
+        tokenizer: BPETokenizer, modelDirectory: URL, retriever: MemoryRetriever?
+    ) throws -> (MemoryModel) throws -> [String: Double] {
+        let items = try EvaluationData.load(url: URL(fileURLWithPath: path), system: config.systemMessage, skipInvalid: config.skipInvalid).items
+        let eos = try Qwen3Model.eosTokenIds(directory: modelDirectory, config: backbone.config).union(tokenizer.stopTokenIds)
+        let evaluator = try MemoryEvaluator(memory: memory, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
+                                            settings: .init(template: try tokenizer.chatTemplate(allowChatML: true)))
+        return { _ in try evaluator.evaluate(items, limit: config.evalNumSamples).metrics }
     }
 
     /// `model.cache_path`: a bank directory, or the reference's knowledge_cache.pt (with
