@@ -30,3 +30,18 @@ public struct CosineSchedule: Sendable, Equatable {
 
     public func learningRate(_ step: Int) -> Double { baseLearningRate * factor(step) }
 }
+
+extension CosineSchedule {
+    /// The schedule of a run over `samples` samples: ceil(samples / batch_size) micro batches an
+    /// epoch, `accumulation_steps` of them an optimizer step, `epochs` epochs.
+    public init(_ settings: some TrainingRunSettings, samples: Int) {
+        self.init(baseLearningRate: settings.learningRate, warmupRatio: settings.warmupRatio,
+                  totalSteps: Self.stepsPerEpoch(settings, samples: samples) * settings.epochs)
+    }
+
+    public static func stepsPerEpoch(_ settings: some TrainingRunSettings, samples: Int) -> Int {
+        let microBatches = (samples + settings.batchSize - 1) / settings.batchSize
+        return (microBatches + settings.accumulationSteps - 1) / settings.accumulationSteps
+    }
+}
+

@@ -53,10 +53,8 @@ public final class Pretrainer {
         self.data = data
         self.modelConfig = modelConfig
         optimizer = AdamW(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: config.weightDecay)
-        let microBatches = (data.sequences.count + config.batchSize - 1) / config.batchSize
-        stepsPerEpoch = (microBatches + config.accumulationSteps - 1) / config.accumulationSteps
-        schedule = CosineSchedule(baseLearningRate: config.learningRate, warmupRatio: config.warmupRatio,
-                                  totalSteps: stepsPerEpoch * config.epochs)
+        stepsPerEpoch = CosineSchedule.stepsPerEpoch(config, samples: data.sequences.count)
+        schedule = CosineSchedule(config, samples: data.sequences.count)
         rng = SeededGenerator(seed: config.seed)
         order = epochOrder()
     }

@@ -31,10 +31,8 @@ public final class MemoryTrainer {
         self.memory = memory
         self.stage = stage
         optimizer = AdamW(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: config.weightDecay)
-        let microBatches = (stage.sampleCount + config.batchSize - 1) / config.batchSize
-        stepsPerEpoch = (microBatches + config.accumulationSteps - 1) / config.accumulationSteps
-        schedule = CosineSchedule(baseLearningRate: config.learningRate, warmupRatio: config.warmupRatio,
-                                  totalSteps: stepsPerEpoch * config.epochs)
+        stepsPerEpoch = CosineSchedule.stepsPerEpoch(config, samples: stage.sampleCount)
+        schedule = CosineSchedule(config, samples: stage.sampleCount)
         rng = SeededGenerator(seed: config.seed)
         order = epochOrder()
     }
