@@ -137,7 +137,7 @@ public final class MemoryEvaluator {
         var sampler = Sampler(temperature: 0)
         var logits = first
         while generated.count < settings.maxNewTokens {
-            let id = sampler.next(logits.data, vocab: V)
+            let id = withExtendedLifetime(logits) { sampler.next(logits.data, vocab: V) }
             generated.append(id)
             if eosTokenIds.contains(id) || generated.count >= settings.maxNewTokens { break }
             logits = backbone.forward([id], cache: cache, logits: .last, afterLayer: hook)
@@ -146,13 +146,16 @@ public final class MemoryEvaluator {
         let answer = tokenizer.decode(answerIds, skipSpecialTokens: true)
 
         // Each option continues the same prefill: the cache is cut back to the prompt between them.
+        // (The logits tensors are kept alive while their buffers are read.)
         var likelihoods: [Double] = []
         for option in prepared.options {
             cache.truncate(to: input.count)
-            var total = Self.logProbability(first.data, vocab: V, token: option[0])
+            var total = withExtendedLifetime(first) { Self.logProbability(first.data, vocab: V, token: option[0]) }
             if option.count > 1 {
                 let rest = backbone.forward(Array(option.dropLast()), cache: cache, logits: .all, afterLayer: hook)
-                for t in 1..<option.count { total += Self.logProbability(rest.data + (t - 1) * V, vocab: V, token: option[t]) }
+                withExtendedLifetime(rest) {
+                    for t in 1..<option.count { total += Self.logProbability(rest.data + (t - 1) * V, vocab: V, token: option[t]) }
+                }
             }
             likelihoods.append(total)
         }
