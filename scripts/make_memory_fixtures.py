@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""A PyTorch reference of the memory step (method.md §4-§6, §11), for the Swift parity tests.
+"""Goldens of the PyTorch reference of the memory step (method.md §4-§6, §11), for the Swift parity tests.
 
 The frozen backbone is transformers' Qwen3ForCausalLM (a tiny random config); a memory step
-(MemoryNorm, fine selection, GatedMemoryFusion, the alpha gate) is hooked after each memory layer.
+(MemoryNorm, fine selection, GatedMemoryFusion, the alpha gate) is hooked after each memory layer
+(the reference itself is scripts/memory_reference.py).
 Everything runs in float64; inputs (weights, scores, Gumbel noise) are float32 values, so the Swift
 side sees exactly the same numbers. Writes Tests/MemoryTests/Fixtures/:
   backbone/                      config.json + model.safetensors (float32)
@@ -31,12 +32,11 @@ import os
 import shutil
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from safetensors.torch import save_file
 from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from fixture_common import fixture_path, make_variants, randomize_qwen3
+from memory_reference import MemoryShape, make_memory, randomize_memory, run
 
 ROOT = fixture_path("MemoryTests", "Fixtures")
 BACKBONE = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=3,
@@ -44,6 +44,7 @@ BACKBONE = dict(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_
                 rope_theta=10_000.0)
 MEMORY_LAYERS = [0, 2]
 HEADS, HEAD_DIM, KNOWLEDGE_LENGTH, CANDIDATES, TAU = 2, 8, 6, 4, 0.5
+SHAPE = MemoryShape(heads=HEADS, head_dim=HEAD_DIM, knowledge_length=KNOWLEDGE_LENGTH, candidates=CANDIDATES, tau=TAU)
 SIMILARITY_WEIGHT = 3.0
 B, T = 2, 14
 LENGTHS = [14, 10]
@@ -62,187 +63,6 @@ CASES = {
     "swiglu-full": dict(fusion="swiglu", rank=0),
     "swiglu-rank4": dict(fusion="swiglu", rank=4),
 }
-
-
-class MemoryLinear(nn.Module):
-    """No bias; rank 0: weight [out, in]; rank r: a [r, in], b [out, r], W = b a."""
-    def __init__(self, i, o, rank):
-        super().__init__()
-        self.rank = rank
-        if rank:
-            self.a = nn.Parameter(torch.zeros(rank, i))
-            self.b = nn.Parameter(torch.zeros(o, rank))
-        else:
-            self.weight = nn.Parameter(torch.zeros(o, i))
-
-    def forward(self, x):
-        return (x @ self.a.T) @ self.b.T if self.rank else x @ self.weight.T
-
-
-class MemoryNorm(nn.Module):
-    def __init__(self, D, eps):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(D))
-        self.eps = eps
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
-
-
-class CrossAttentionFusion(nn.Module):
-    def __init__(self, D, rank):
-        super().__init__()
-        HD = HEADS * HEAD_DIM
-        self.q_proj, self.k_proj = MemoryLinear(D, HD, rank), MemoryLinear(2 * D, HD, rank)
-        self.v_proj, self.o_proj = MemoryLinear(D, HD, rank), MemoryLinear(HD, D, rank)
-        self.position = nn.Parameter(torch.zeros(KNOWLEDGE_LENGTH, HD))
-        self.null_key = nn.Parameter(torch.zeros(HEADS, HEAD_DIM))
-        self.null_value = nn.Parameter(torch.zeros(HEADS, HEAD_DIM))
-
-    def forward(self, m, X):
-        """m [T, D], X [n, D] (the entry's tokens, pads left out) -> u [T, D]."""
-        n, D = X.shape
-        Tq = m.shape[0]
-        previous = torch.cat([torch.zeros(1, D, dtype=X.dtype), X[:-1]])
-        K = (self.k_proj(torch.cat([X, previous], -1)) + self.position[:n]).view(n, HEADS, HEAD_DIM)
-        V = self.v_proj(X).view(n, HEADS, HEAD_DIM)
-        Q = self.q_proj(m).view(Tq, HEADS, HEAD_DIM)
-        scale = 1 / math.sqrt(HEAD_DIM)
-        s = torch.einsum("thd,phd->htp", Q, K) * scale
-        s_null = torch.einsum("thd,hd->ht", Q, self.null_key) * scale
-        a = torch.softmax(torch.cat([s, s_null[..., None]], -1), -1)
-        o = torch.einsum("htp,phd->thd", a[..., :n], V) + a[..., n].T[..., None] * self.null_value[None]
-        return self.o_proj(o.reshape(Tq, HEADS * HEAD_DIM))
-
-
-class SwiGLUFusion(nn.Module):
-    def __init__(self, D, rank):
-        super().__init__()
-        Fi = D
-        self.gate_proj, self.up_proj = MemoryLinear(2 * D, Fi, rank), MemoryLinear(2 * D, Fi, rank)
-        self.down_proj = MemoryLinear(Fi, D, rank)
-
-    def forward(self, m, X):
-        x = torch.cat([m, X.mean(0).expand_as(m)], -1)
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
-
-
-class AlphaGate(nn.Module):
-    def __init__(self, D):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(1, D // 4), nn.Linear(D // 4, 1)
-        self.beta = nn.Parameter(torch.zeros(1))
-
-    def forward(self, sigma):
-        return torch.clamp(torch.sigmoid(self.fc2(F.silu(self.fc1(sigma[:, None])))) + self.beta, 0, 1)
-
-
-class MemoryLayer(nn.Module):
-    def __init__(self, D, eps, fusion, rank):
-        super().__init__()
-        self.norm = MemoryNorm(D, eps)
-        self.fusion = CrossAttentionFusion(D, rank) if fusion == "cross_attention" else SwiGLUFusion(D, rank)
-        self.alpha = AlphaGate(D)
-
-
-def cosine(m, M):
-    return (m @ M) / (m.norm(dim=-1) * M.norm())
-
-
-def memory_step(layer, h, embed, cand, noise, train):
-    """One row: h [T, D] -> (h + alpha u, sigma [T], selected [T], probabilities [T, C], m [T, D])."""
-    m = layer.norm(h)
-    count = cand["count"]
-    lam = torch.full((CANDIDATES,), -math.inf, dtype=h.dtype)
-    lam[:count] = cand["scores"][:count] / TAU
-    if train:
-        z = lam[None] + noise  # [T, C]
-        y = torch.softmax(z, -1)
-        selected = z.argmax(-1)
-        w = F.one_hot(selected, CANDIDATES).to(h.dtype) - y.detach() + y
-        probabilities = y
-    else:
-        selected = lam.argmax().expand(h.shape[0])
-        w = F.one_hot(selected, CANDIDATES).to(h.dtype)
-        probabilities = torch.softmax(lam, -1).expand(h.shape[0], CANDIDATES)
-    u = torch.zeros_like(h)
-    sigma = torch.zeros(h.shape[0], dtype=h.dtype)
-    for j in range(count):
-        X = embed[cand["tokens"][j, :cand["lengths"][j]]]
-        u = u + w[:, j:j + 1] * layer.fusion(m, X)
-        sigma = sigma + w[:, j] * cosine(m, X.mean(0))
-    return h + layer.alpha(sigma) * u, sigma, selected, probabilities, m
-
-
-def diversity_of(probabilities, embed, cand):
-    count = cand["count"]
-    if count < 2:
-        return None
-    means = torch.stack([embed[cand["tokens"][j, :cand["lengths"][j]]].mean(0) for j in range(count)])
-    unit = means / means.norm(dim=-1, keepdim=True)
-    c = unit @ unit.T
-    p = probabilities[:, :count]
-    pair = p[:, :, None] * p[:, None, :] * (1 - torch.eye(count, dtype=p.dtype))
-    return (pair * c).sum((1, 2)) / pair.sum((1, 2))  # [T]
-
-
-def run(model, memory, ids, targets, cands, noise, train):
-    """Forward with the memory hooks; returns logits, lm loss sum, L_sim, L_div, selections, q-bars,
-    and the hidden state after the lowest memory layer (a leaf that receives a gradient)."""
-    embed = model.model.embed_tokens.weight.detach()
-    answer = targets != -100
-    record = {"sigma": [], "div": [], "selected": [], "qbar": {}, "hidden": None}
-    handles = []
-    for k, at in enumerate(MEMORY_LAYERS):
-        layer = memory.layers[str(at)]
-
-        def hook(module, args, output, k=k, at=at, layer=layer):
-            h = output[0] if isinstance(output, tuple) else output
-            if record["hidden"] is None:
-                h = h.detach().requires_grad_(True)
-                record["hidden"] = h
-            rows, sel, qbar = [], [], []
-            for b in range(B):
-                y, sigma, selected, p, m = memory_step(layer, h[b], embed, cands[b], noise[k, b], train)
-                rows.append(y)
-                sel.append(selected)
-                qbar.append(m[:PROMPT_LENGTHS[b]].mean(0))
-                record["sigma"].append(sigma[answer[b]])
-                d = diversity_of(p, embed, cands[b])
-                if d is not None:
-                    record["div"].append(d[answer[b]])
-            record["selected"].append(torch.stack(sel))
-            record["qbar"][at] = torch.stack(qbar)
-            y = torch.stack(rows)
-            return (y,) + tuple(output[1:]) if isinstance(output, tuple) else y
-
-        handles.append(model.model.layers[at].register_forward_hook(hook))
-    logits = model(input_ids=ids).logits
-    for h in handles:
-        h.remove()
-    V = logits.shape[-1]
-    lm = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=-100, reduction="sum")
-    similarity = -torch.cat(record["sigma"]).mean()
-    diversity = torch.cat(record["div"]).mean()
-    return logits, lm, similarity, diversity, record
-
-
-def randomize_memory(memory, seed):
-    """Non-zero everywhere (o_proj and down too) so that every gradient is non-trivial."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in memory.named_parameters():
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
-            elif name.endswith("beta"):
-                p.fill_(0.1)
-            elif name.endswith("position") or name.endswith("null_key") or name.endswith("null_value"):
-                p.copy_(0.5 * torch.randn(p.shape, generator=g))
-            elif name.endswith("bias"):
-                p.copy_(0.3 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(1.2 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[-1]))
-            p.copy_(p.float().double())
 
 
 def make_backbone():
@@ -305,9 +125,7 @@ def make(name, spec, seed):
         p.requires_grad_(False)
     cfg = model.config
     D = cfg.hidden_size
-    memory = nn.Module()
-    memory.layers = nn.ModuleDict({str(at): MemoryLayer(D, cfg.rms_norm_eps, spec["fusion"], spec["rank"])
-                                   for at in MEMORY_LAYERS})
+    memory = make_memory(D, cfg.rms_norm_eps, MEMORY_LAYERS, spec["fusion"], spec["rank"], SHAPE)
     randomize_memory(memory, seed)
     memory = memory.double()
     metadata = {"format": "explicitlm-memory", "version": "1", "memory_layers": ",".join(map(str, MEMORY_LAYERS)),
@@ -324,7 +142,8 @@ def make(name, spec, seed):
               "gumbel_noise": noise}
     for mode in ["train", "eval"]:
         memory.zero_grad()
-        logits, lm, similarity, diversity, record = run(model, memory, ids, targets, cands, noise, mode == "train")
+        logits, lm, similarity, diversity, record = run(model, memory, MEMORY_LAYERS, ids, targets, PROMPT_LENGTHS,
+                                                        cands, noise, mode == "train", SHAPE)
         (lm + SIMILARITY_WEIGHT * similarity).backward()
         golden[f"{mode}.logits"] = logits.detach()
         golden[f"{mode}.loss_sum"] = lm.detach().reshape(1)

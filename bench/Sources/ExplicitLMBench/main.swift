@@ -7,6 +7,7 @@ guard let task = arguments.first else {
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
         + "       ExplicitLMBench train-step --model DIR [--batch B] [--tokens T] [--layer L] [--steps N]\n"
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
+        + "       ExplicitLMBench train-memory --model DIR [--batch 1] [--tokens 256] [--prompt 200] [--candidates 16] [--steps 2]\n"
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
         + "       ExplicitLMBench attention [--tokens 256] [--layers 28] [--repeats 3]\n"
         + "       ExplicitLMBench coarse-retrieval [--rows 1048576] [--dim 2560] [--encoder-dim 384] [--queries 200]\n"
@@ -26,6 +27,7 @@ do {
     case "tokenizer": try benchTokenizer(options)
     case "train-step": try benchTrainStep(options)
     case "train-full": try benchTrainFull(options)
+    case "train-memory": try benchTrainMemory(options)
     case "embed": try benchEmbed(options)
     case "attention": try benchAttention(options)
     case "coarse-retrieval": try benchCoarseRetrieval(options)
