@@ -26,11 +26,14 @@ final class LanguageModelStage: MemoryTrainingStage {
     let validationRetrieved: [[RetrievedRow]]
     /// Gold rows as stored, read once for the swap.
     private var goldRows: [Int: MemoryRow] = [:]
+    /// Kept between steps: it reuses its activation buffers while the batch shape repeats.
+    private let backprop: Qwen3Backprop
 
     init(backbone: Qwen3Model, memory: MemoryModel, bank: MemoryBank, data: MemoryTrainingData,
          samples: [MemoryTrainingSample], validation: [MemoryTrainingSample], retrieve: ([MemoryTrainingSample]) throws -> [[RetrievedRow]],
          swap: CounterfactualSwap?, config: MemoryTrainingConfig) throws {
         self.backbone = backbone
+        backprop = Qwen3Backprop(model: backbone)
         self.memory = memory
         self.bank = bank
         self.data = data
@@ -80,7 +83,7 @@ final class LanguageModelStage: MemoryTrainingStage {
             let noise = GumbelNoise(generator: rng)
             let context = MemoryBatchContext(samples: memorySamples, selection: .gumbel(noise),
                                              similarityScale: Float(similarityCoef) / (layers * Float(stepTokens)), dense: dense)
-            let result = Qwen3Backprop(model: backbone).step(batch, mode: try memory.backpropMode(context, batch: batch),
+            let result = backprop.step(batch, mode: try memory.backpropMode(context, batch: batch),
                                                               gradientScale: 1 / Float(stepTokens))
             rng = noise.generatorState!
             ce += result.lossSum
