@@ -177,6 +177,33 @@ final class MemoryTrainingTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// In the memory stage the gate trains only when router data is replayed (method §8), beside the fusion.
+    func testMemoryStageReplaysRouterDataToTrainTheGate() throws {
+        var config = memoryConfig(.memory, out: "replay")
+        config.memory.retriever = .dense
+        config.memory.memoryLayers = [1]
+        config.sftDatasetPath = try conversations(0..<16, name: "train.jsonl")
+        config.epochs = 3
+        config.learningRate = 1e-2
+        let frozen = try MemoryTrainingRun.prepare(config)
+        let gateBefore = frozen.memory.gateParameters.map { $0.value.array }
+        try frozen.trainer.run()
+        XCTAssertEqual(frozen.memory.gateParameters.map { $0.value.array }, gateBefore, "no router data: the gate stays as it was")
+        XCTAssertNil(try metrics(config).first { $0["loss_router"] != nil })
+
+        config.routerDatasetPath = try routerData(name: "router.jsonl") { "What is the capital of \($0)?" }
+        config.outDir = work.appendingPathComponent("replay-router").path
+        let replayed = try MemoryTrainingRun.prepare(config)
+        try replayed.trainer.run()
+        XCTAssertNotEqual(replayed.memory.gateParameters.map { $0.value.array }, gateBefore, "replayed router data trains the gate")
+        let lines = try metrics(config).filter { $0["loss_ce"] != nil }
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertTrue(lines.allSatisfy { ($0["loss_router"] as? Double).map { $0 > 0 } == true })
+
+        config.memory.retriever = .lexical
+        XCTAssertThrowsError(try MemoryTrainingRun.prepare(config)) { XCTAssertTrue("\($0)".contains("set model.retriever=dense"), "\($0)") }
+    }
+
     /// A run stopped by training.max_steps and resumed writes the same losses as one run, bit for bit
     /// (shuffling, swaps and Gumbel noise all draw from the checkpointed generator).
     func testResumedRunRepeatsTheUninterruptedLosses() throws {

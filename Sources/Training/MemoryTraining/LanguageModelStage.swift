@@ -21,6 +21,10 @@ final class LanguageModelStage: MemoryTrainingStage {
     /// nil when the stage does not swap (joint, probability 0, or no gold rows).
     let swap: CounterfactualSwap?
     let similarityCoef: Double, diversityCoef: Double
+    /// The memory stage's router replay (method §8): the gate trains only with router data covering
+    /// the bank, `batchSize` labelled queries a step; nil keeps the gate frozen.
+    let replay: RouterStage?
+    let replayBatch: Int
     /// The validation samples and their rows (the first `eval_num_samples`).
     let validation: [MemoryTrainingSample]
     let validationRetrieved: [[RetrievedRow]]
@@ -31,7 +35,7 @@ final class LanguageModelStage: MemoryTrainingStage {
 
     init(backbone: Qwen3Model, memory: MemoryModel, bank: MemoryBank, data: MemoryTrainingData,
          samples: [MemoryTrainingSample], validation: [MemoryTrainingSample], retrieve: ([MemoryTrainingSample]) throws -> [[RetrievedRow]],
-         swap: CounterfactualSwap?, config: MemoryTrainingConfig) throws {
+         swap: CounterfactualSwap?, replay: RouterStage? = nil, config: MemoryTrainingConfig) throws {
         self.backbone = backbone
         backprop = Qwen3Backprop(model: backbone)
         self.memory = memory
@@ -43,6 +47,8 @@ final class LanguageModelStage: MemoryTrainingStage {
         retrieved = dense == nil ? try retrieve(samples) : samples.map { _ in [] }
         validationRetrieved = dense == nil ? try retrieve(validation) : validation.map { _ in [] }
         self.swap = swap
+        self.replay = replay
+        replayBatch = config.batchSize
         similarityCoef = config.similarityLossCoef
         diversityCoef = config.diversityLossCoef
         if swap != nil {
@@ -51,7 +57,7 @@ final class LanguageModelStage: MemoryTrainingStage {
     }
 
     var sampleCount: Int { samples.count }
-    var parameters: [MemoryParameter] { memory.layerParameters }
+    var parameters: [MemoryParameter] { memory.layerParameters + (replay == nil ? [] : memory.gateParameters) }
 
     /// Sample `i` as this step trains it: swapped with the swap's probability, and its memory sample.
     private func prepare(_ i: Int, rng: inout SeededGenerator) throws -> (MemoryTrainingSample, MemorySample) {
@@ -68,7 +74,7 @@ final class LanguageModelStage: MemoryTrainingStage {
         return (sample, MemorySample(candidates: candidates, promptLength: sample.promptLength, rowTokens: override))
     }
 
-    func accumulate(_ microBatches: [[Int]], rng: inout SeededGenerator) throws -> StageLosses {
+    func accumulate(_ microBatches: [[Int]], step: Int, rng: inout SeededGenerator) throws -> StageLosses {
         // Swaps first: they change the answers, and the step's mean is over its answer tokens.
         var prepared: [[(MemoryTrainingSample, MemorySample)]] = []
         for batch in microBatches { prepared.append(try batch.map { try prepare($0, rng: &rng) }) }
@@ -94,8 +100,9 @@ final class LanguageModelStage: MemoryTrainingStage {
         let lossCE = ce / Double(stepTokens)
         let lossSimilarity = answerTokens > 0 ? similarity / Double(answerTokens) : 0
         let lossDiversity = diversityTokens > 0 ? diversity / Double(diversityTokens) : 0
-        return StageLosses(total: lossCE + similarityCoef * lossSimilarity + diversityCoef * lossDiversity,
-                           ce: lossCE, similarity: lossSimilarity, diversity: lossDiversity, tokens: tokens)
+        let lossRouter = try replay?.replay(step: step, count: replayBatch)
+        return StageLosses(total: lossCE + similarityCoef * lossSimilarity + diversityCoef * lossDiversity + (lossRouter ?? 0),
+                           ce: lossCE, similarity: lossSimilarity, diversity: lossDiversity, router: lossRouter, tokens: tokens)
     }
 
     /// Rows right-padded to the longest, targets where the next token carries the loss.

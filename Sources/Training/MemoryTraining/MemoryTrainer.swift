@@ -121,7 +121,7 @@ public final class MemoryTrainer {
         }
         let parameters = stage.parameters
         for p in parameters { p.grad.fill(0) }
-        let losses = try stage.accumulate(microBatches, rng: &rng)
+        let losses = try stage.accumulate(microBatches, step: step, rng: &rng)
         let (norm, clip) = GradientClipping.coefficient(parameters.map(\.grad), maxNorm: config.gradClip)
         let lr = schedule.learningRate(step)
         optimizer.update(parameters, lr: lr, gradientScale: clip)

@@ -31,6 +31,11 @@ public enum MemoryTrainingRun {
         let tokenizer = try BPETokenizer(url: modelDirectory)
         let data = try MemoryTrainingData(tokenizer: tokenizer, systemMessage: config.systemMessage, maxSeqLen: config.maxSeqLen)
 
+        // A labelled query is asked as generation asks a question: a user turn after the system message.
+        let prompt = { (query: String) in
+            try data.promptIds((config.systemMessage.map { [ChatMessage(role: .system, content: $0)] } ?? [])
+                + [ChatMessage(role: .user, content: query)])
+        }
         let stage: MemoryTrainingStage
         var problems: [String] = []
         var evaluate: ((MemoryModel) throws -> [String: Double])?
@@ -41,10 +46,6 @@ public enum MemoryTrainingRun {
                 try RouterExample.load(URL(fileURLWithPath: $0), bank: bank, skipInvalid: config.skipInvalid)
             }
             problems = train.problems + (validation?.problems ?? [])
-            let prompt = { (query: String) in
-                try data.promptIds((config.systemMessage.map { [ChatMessage(role: .system, content: $0)] } ?? [])
-                    + [ChatMessage(role: .user, content: query)])
-            }
             stage = try RouterStage(backbone: backbone, memory: memory, bank: bank, examples: train.examples,
                                     validation: Array((validation?.examples ?? []).prefix(config.evalNumSamples)),
                                     prompt: prompt, temperature: config.routerTemperature)
@@ -68,6 +69,16 @@ public enum MemoryTrainingRun {
             let swaps = config.stage != .joint && config.memory.counterfactualSwap > 0 && train.contains { $0.goldRow != nil }
             let swap = swaps ? CounterfactualSwap(rows: try bank.allRows().map(\.row), probability: config.memory.counterfactualSwap) : nil
             let retriever = memory.config.retriever == .dense ? nil : try textRetriever(memory.config, bank: bank)
+            var replay: RouterStage?
+            if config.stage == .memory, let path = config.routerDatasetPath {
+                guard memory.config.retriever == .dense else {
+                    throw ConfigError("dataset.router_dataset_path in the memory stage replays router data to train the dense retriever's MemoryGate; set model.retriever=dense")
+                }
+                let loaded = try RouterExample.load(URL(fileURLWithPath: path), bank: bank, skipInvalid: config.skipInvalid)
+                problems += loaded.problems
+                replay = try RouterStage(backbone: backbone, memory: memory, bank: bank, examples: loaded.examples, validation: [],
+                                         prompt: prompt, temperature: config.routerTemperature, precompute: false)
+            }
             if config.stage != .joint, let path = config.sftValDatasetPath {
                 evaluate = try answerEvaluation(path, config: config, backbone: backbone, memory: memory, bank: bank,
                                                 tokenizer: tokenizer, modelDirectory: modelDirectory, retriever: retriever)
@@ -75,7 +86,7 @@ public enum MemoryTrainingRun {
             stage = try LanguageModelStage(
                 backbone: backbone, memory: memory, bank: bank, data: data, samples: train,
                 validation: Array(validation.prefix(config.evalNumSamples)),
-                retrieve: { samples in try samples.map { try retriever!.retrieve($0.query) } }, swap: swap, config: config)
+                retrieve: { samples in try samples.map { try retriever!.retrieve($0.query) } }, swap: swap, replay: replay, config: config)
         }
         let trainer = MemoryTrainer(config: config, memory: memory, stage: stage)
         trainer.evaluate = evaluate

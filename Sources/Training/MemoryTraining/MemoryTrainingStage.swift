@@ -23,10 +23,10 @@ protocol MemoryTrainingStage: AnyObject {
     var sampleCount: Int { get }
     /// The tensors AdamW updates (the others stay frozen).
     var parameters: [MemoryParameter] { get }
-    /// Forward and backward over one optimizer step's micro batches (sample indices), accumulating
+    /// Forward and backward over optimizer step `step`'s micro batches (sample indices), accumulating
     /// the mean loss's gradient into `parameters` (zeroed by the caller). Random draws (the
     /// counterfactual swap, Gumbel noise) come from `rng`, so a resumed run draws the same.
-    func accumulate(_ microBatches: [[Int]], rng: inout SeededGenerator) throws -> StageLosses
+    func accumulate(_ microBatches: [[Int]], step: Int, rng: inout SeededGenerator) throws -> StageLosses
     /// `eval_*` metrics on the validation data (empty when there is none).
     func validate() throws -> [String: Double]
 }

@@ -47,7 +47,8 @@ public struct RouterExample: Sendable {
 
 /// The router stage (method.md §8): the MemoryGates alone, trained by the router loss on labelled
 /// queries. The backbone is frozen and the gate is the only thing that changes, so each query's q̄
-/// per memory layer is computed once, by the same forward pass generation runs.
+/// per memory layer is computed once, by the same forward pass generation runs. In the memory stage
+/// the same loss replays router data (`replay`), with q̄ computed anew as MemoryNorm trains there.
 final class RouterStage: MemoryTrainingStage {
     let memory: MemoryModel
     let keys: Tensor
@@ -59,9 +60,12 @@ final class RouterStage: MemoryTrainingStage {
     let dense: DenseRetriever
     let validation: [RouterExample]
     let validationStates: [Tensor]
+    let backbone: Qwen3Model
+    let prompt: (String) throws -> [Int32]
 
+    /// `precompute`: compute every example's q̄ now (the router stage); else only `replay` is used.
     init(backbone: Qwen3Model, memory: MemoryModel, bank: MemoryBank, examples: [RouterExample], validation: [RouterExample],
-         prompt: (String) throws -> [Int32], temperature: Double) throws {
+         prompt: @escaping (String) throws -> [Int32], temperature: Double, precompute: Bool = true) throws {
         guard let dense = try memory.denseRetriever(bank: bank), let keys = bank.keys else {
             throw ConfigError("the router stage trains the dense retriever's MemoryGate: set model.retriever=dense and use a bank with keys")
         }
@@ -72,7 +76,9 @@ final class RouterStage: MemoryTrainingStage {
         self.temperature = Float(temperature)
         self.examples = examples
         self.validation = validation
-        queryStates = try Self.queryStates(examples, backbone: backbone, memory: memory, prompt: prompt)
+        self.backbone = backbone
+        self.prompt = prompt
+        queryStates = precompute ? try Self.queryStates(examples, backbone: backbone, memory: memory, prompt: prompt) : []
         validationStates = try Self.queryStates(validation, backbone: backbone, memory: memory, prompt: prompt)
     }
 
@@ -99,29 +105,42 @@ final class RouterStage: MemoryTrainingStage {
     var sampleCount: Int { examples.count }
     var parameters: [MemoryParameter] { memory.gateParameters }
 
-    func accumulate(_ microBatches: [[Int]], rng: inout SeededGenerator) throws -> StageLosses {
+    func accumulate(_ microBatches: [[Int]], step: Int, rng: inout SeededGenerator) throws -> StageLosses {
         let stepExamples = microBatches.reduce(0) { $0 + $1.count }
-        let M = memory.layers.count, D = queryStates[0].shape[1]
         var loss = 0.0
         for batch in microBatches {
-            let targets = batch.map { e in
-                RouterLoss.Target(cells: examples[e].rows.map { Int(memoryCell($0)) }, scores: examples[e].scores)
-            }
-            // The step's loss is the mean over its queries and the memory layers.
-            let weight = Float(batch.count) / Float(stepExamples * M)
-            for i in 0..<M {
-                let q = Tensor(zeros: [batch.count, D])
-                for (b, e) in batch.enumerated() { (q.data + b * D).update(from: queryStates[i].data + e * D, count: D) }
-                let gate = memory.gate(forLayerAt: i)!
-                let activations = gate.project(q)
-                let (batchLoss, dScores) = RouterLoss.forwardBackward(scores: gate.scores(activations, keys: keys), targets: targets,
-                                                                      temperature: temperature)
-                for d in dScores { for k in 0..<d.count { d.data[k] *= weight } }
-                gate.backward(activations, dScores: dScores, keys: keys)
-                loss += batchLoss * Double(weight)
-            }
+            loss += lossAndGradient(batch, states: queryStates, rows: batch, weight: Float(batch.count) / Float(stepExamples))
         }
         return StageLosses(total: loss, router: loss, tokens: stepExamples)
+    }
+
+    /// The router loss of `count` examples taken in turn from `step` (so a resumed run replays the
+    /// same ones), with their q̄ from the memory as it is now; accumulates the gates' gradients.
+    func replay(step: Int, count: Int) throws -> Double {
+        let batch = (0..<min(count, examples.count)).map { (step * count + $0) % examples.count }
+        let states = try Self.queryStates(batch.map { examples[$0] }, backbone: backbone, memory: memory, prompt: prompt)
+        return lossAndGradient(batch, states: states, rows: Array(batch.indices), weight: 1)
+    }
+
+    /// The mean router loss over the examples `batch` and the memory layers, times `weight`, and its
+    /// gradient into the gates; example `batch[b]`'s q̄ is row `rows[b]` of `states[layer]`.
+    private func lossAndGradient(_ batch: [Int], states: [Tensor], rows: [Int], weight: Float) -> Double {
+        let M = memory.layers.count, D = states[0].shape[1]
+        let targets = batch.map { e in RouterLoss.Target(cells: examples[e].rows.map { Int(memoryCell($0)) }, scores: examples[e].scores) }
+        let scale = weight / Float(M)
+        var loss = 0.0
+        for i in 0..<M {
+            let q = Tensor(zeros: [batch.count, D])
+            for (b, r) in rows.enumerated() { (q.data + b * D).update(from: states[i].data + r * D, count: D) }
+            let gate = memory.gate(forLayerAt: i)!
+            let activations = gate.project(q)
+            let (batchLoss, dScores) = RouterLoss.forwardBackward(scores: gate.scores(activations, keys: keys), targets: targets,
+                                                                  temperature: temperature)
+            for d in dScores { for k in 0..<d.count { d.data[k] *= scale } }
+            gate.backward(activations, dScores: dScores, keys: keys)
+            loss += batchLoss * Double(scale)
+        }
+        return loss
     }
 
     private func memoryCell(_ row: Int) -> Int32 { dense.grid.cells[row] }
