@@ -2,6 +2,7 @@ import Compute
 import Foundation
 import Memory
 import Qwen3
+import TestSupport
 import Tokenizers
 import Training
 
@@ -85,28 +86,8 @@ struct EvaluationWorld {
         return retriever.candidates(try retriever.retrieve(query))
     }
 
-    /// A tokenizer.json of the 256 byte tokens (GPT-2's byte-to-character table) and the chat's
-    /// special tokens from id 256 on.
+    /// A tokenizer.json of the 256 byte tokens and the chat's special tokens from id 256 on.
     static func byteTokenizer(in dir: URL) throws -> URL {
-        let folder = dir.appendingPathComponent("tokenizer")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kept = Set(Array(33...126) + Array(161...172) + Array(174...255))
-        var next = 256
-        var vocab: [String: Int] = [:]
-        for byte in 0..<256 {
-            let scalar = kept.contains(byte) ? byte : next
-            if !kept.contains(byte) { next += 1 }
-            vocab[String(Character(Unicode.Scalar(UInt32(scalar))!))] = byte
-        }
-        let added = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"].enumerated().map {
-            ["id": 256 + $0.offset, "content": $0.element, "special": true] as [String: Any]
-        }
-        let json: [String: Any] = [
-            "added_tokens": added, "normalizer": NSNull(),
-            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true],
-            "decoder": ["type": "ByteLevel"], "model": ["type": "BPE", "vocab": vocab, "merges": [String]()],
-        ]
-        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: folder.appendingPathComponent("tokenizer.json"))
-        return folder
+        try TinyModel.byteTokenizer(in: dir, added: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
     }
 }

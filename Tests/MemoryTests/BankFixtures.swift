@@ -1,5 +1,6 @@
 import Foundation
 import Memory
+import TestSupport
 
 /// Small banks for the bank and retriever tests: a byte-level tokenizer written on the spot (one
 /// token per UTF-8 byte, `<|endoftext|>` = 256 as the pad), facts about capitals, a temporary
@@ -8,28 +9,9 @@ enum BankFixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let qwen3Tokenizer = packageRoot.appendingPathComponent("../shared/testdata/qwen3-tokenizer").standardizedFileURL
 
-    /// A tokenizer.json in `dir/name` of the 256 byte tokens (GPT-2's byte-to-character table) and
-    /// the added tokens named in `added` (ids from 256 on).
+    /// A tokenizer.json in `dir/name` of the 256 byte tokens and the added tokens `added` (ids from 256 on).
     static func byteTokenizer(in dir: URL, name: String = "tokenizer", added: [String] = ["<|endoftext|>"]) throws -> URL {
-        let folder = dir.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // bytes_to_unicode: printable Latin-1 bytes stand for themselves, the rest for 256, 257, ...
-        let kept = Set(Array(33...126) + Array(161...172) + Array(174...255))
-        var next = 256
-        var vocab: [String: Int] = [:]
-        for byte in 0..<256 {
-            let scalar = kept.contains(byte) ? byte : next
-            if !kept.contains(byte) { next += 1 }
-            vocab[String(Character(Unicode.Scalar(UInt32(scalar))!))] = byte
-        }
-        let addedTokens = added.enumerated().map { ["id": 256 + $0.offset, "content": $0.element, "special": true] as [String: Any] }
-        let json: [String: Any] = [
-            "added_tokens": addedTokens, "normalizer": NSNull(),
-            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true],
-            "decoder": ["type": "ByteLevel"], "model": ["type": "BPE", "vocab": vocab, "merges": [String]()],
-        ]
-        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: folder.appendingPathComponent("tokenizer.json"))
-        return folder
+        try TinyModel.byteTokenizer(in: dir, name: name, added: added)
     }
 
     static let facts: [(text: String, subject: String, predicate: String, object: String)] = [

@@ -50,4 +50,28 @@ public enum TinyModel {
         if printable(b) { return UInt32(b) }
         return 256 + UInt32((0..<b).filter { !printable($0) }.count)
     }
+
+    /// A tokenizer.json in `dir/name` of the 256 byte tokens (GPT-2's byte-to-character table) and
+    /// the added tokens named in `added` (ids from 256 on).
+    public static func byteTokenizer(in dir: URL, name: String = "tokenizer", added: [String] = ["<|endoftext|>"]) throws -> URL {
+        let folder = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // bytes_to_unicode: printable Latin-1 bytes stand for themselves, the rest for 256, 257, ...
+        let kept = Set(Array(33...126) + Array(161...172) + Array(174...255))
+        var next = 256
+        var vocab: [String: Int] = [:]
+        for byte in 0..<256 {
+            let scalar = kept.contains(byte) ? byte : next
+            if !kept.contains(byte) { next += 1 }
+            vocab[String(Character(Unicode.Scalar(UInt32(scalar))!))] = byte
+        }
+        let addedTokens = added.enumerated().map { ["id": 256 + $0.offset, "content": $0.element, "special": true] as [String: Any] }
+        let json: [String: Any] = [
+            "added_tokens": addedTokens, "normalizer": NSNull(),
+            "pre_tokenizer": ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true],
+            "decoder": ["type": "ByteLevel"], "model": ["type": "BPE", "vocab": vocab, "merges": [String]()],
+        ]
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: folder.appendingPathComponent("tokenizer.json"))
+        return folder
+    }
 }
