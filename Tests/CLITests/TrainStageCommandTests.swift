@@ -49,10 +49,13 @@ final class TrainStageCommandTests: TemporaryDirectoryTestCase {
                               "dataset:", "  router_dataset_path: \(router)", "  router_val_dataset_path: \(router)",
                               "training:", "  learning_rate: 5e-3", "  batch_size: 4", "  epochs: 2", "  num_candidates: 4",
                               "logging:", "  out_dir: \(work.path)/router-run", "  use_swanlab: true"], "router.yaml")
-        let routed = try run(["train-router", "--config", yaml, "training.epochs=3"])
+        // batch_size 8 over 7 queries: every epoch is one step, and each still gets its own gate file.
+        let routed = try run(["train-router", "--config", yaml, "training.epochs=3", "training.batch_size=8"])
         XCTAssertTrue(routed.stderr.contains("warning: logging.use_swanlab is ignored"), routed.stderr)
+        for e in 1...3 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work.path)/router-run/checkpoints/memory_gate_epoch_\(e).safetensors"), "epoch \(e)")
+        }
         let gate = "\(work.path)/router-run/checkpoints/memory_gate_epoch_3.safetensors"
-        XCTAssertTrue(FileManager.default.fileExists(atPath: gate))
         // A router checkpoint is a memory checkpoint: generate reads it.
         _ = try run(["generate", "--model", model, "--prompt", "What is the capital of Peru?", "--max-new-tokens", "2",
                      "--memory", bank, "--checkpoint", gate])

@@ -66,7 +66,6 @@ public final class MemoryTrainer {
         var done: [MemoryStepMetrics] = []
         let started = Date(), firstStep = step
         while step < end {
-            let finishedEpoch = epoch
             let m = try trainStep()
             try metricsFile.append(m.jsonLine + "\n")
             done.append(m)
@@ -78,8 +77,9 @@ public final class MemoryTrainer {
                 try metricsFile.append(line + "\n")
             }
             if config.saveInterval > 0 && step % config.saveInterval == 0 && step < end { try saveCheckpoint() }
+            // trainStep moves to the next epoch before its first batch, so `epoch` is this step's.
             if config.stage == .router && (index >= order.count || step == totalSteps) {
-                try memory.save(to: saveDirectory.appendingPathComponent("memory_gate_epoch_\(finishedEpoch + 1).safetensors"))
+                try memory.save(to: saveDirectory.appendingPathComponent("memory_gate_epoch_\(epoch + 1).safetensors"))
             }
         }
         if step > firstStep || !resuming, let line = try evaluation() { try metricsFile.append(line + "\n") }

@@ -52,7 +52,6 @@ public struct RouterExample: Sendable {
 final class RouterStage: MemoryTrainingStage {
     let memory: MemoryModel
     let keys: Tensor
-    let side: Int
     let temperature: Float
     let examples: [RouterExample]
     /// Per memory layer, q̄ of every example [examples, D].
@@ -72,7 +71,6 @@ final class RouterStage: MemoryTrainingStage {
         self.memory = memory
         self.dense = dense
         self.keys = keys
-        side = bank.gridSide
         self.temperature = Float(temperature)
         self.examples = examples
         self.validation = validation
