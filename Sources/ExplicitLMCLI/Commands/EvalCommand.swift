@@ -1,5 +1,4 @@
 import ArgumentParser
-import Encoders
 import Foundation
 import JSON
 import Memory
@@ -40,14 +39,8 @@ struct EvalCommand: ParsableCommand {
         let backbone = try Qwen3Model.load(directory: model.directory)
         let (bank, memoryModel) = try MemoryOptions.load(bank: memory, checkpoint: checkpoint, backbone: backbone, modelDirectory: model.directory)
         let tokenizer = bank.tokenizer.tokenizer
-        // An answer ends at the model's end-of-sequence ids or at the chat format's end of turn.
-        let eos = try Qwen3Model.eosTokenIds(directory: model.directory, config: backbone.config).union(tokenizer.stopTokenIds)
-        var retriever: MemoryRetriever?
-        let kind = memoryModel.config.retriever
-        if kind == .encoder || kind == .hybrid {
-            let embedder = try makeEmbedder(path: URL(fileURLWithPath: bank.embedder), textEncoder: { tokenizer.encode($0) })
-            retriever = try MemoryRetriever(bank: bank, retriever: kind, embedder: embedder, count: memoryModel.config.numCandidates)
-        }
+        let eos = try MemoryEvaluator.answerEnds(modelDirectory: model.directory, backbone: backbone, tokenizer: tokenizer)
+        let retriever = memoryModel.config.retriever == .dense ? nil : try MemoryRetriever(bank: bank, settings: memoryModel.config)
         let evaluator = try MemoryEvaluator(memory: memoryModel, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
                                             settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle,
                                                            template: try tokenizer.chatTemplate(allowChatML: true)))

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Encoders
 import Foundation
 import Memory
 import Qwen3
@@ -50,9 +49,7 @@ struct MemoryOptions: ParsableArguments {
             if query != nil { throw CLIError("--query: the dense retriever of \(checkpoint) reads the prompt's query state, not a query text") }
             context = MemoryBatchContext(samples: [MemorySample(candidates: [], promptLength: promptLength)], selection: .argmax, dense: dense)
         } else {
-            let embedder = model.config.retriever == .lexical ? nil
-                : try makeEmbedder(path: URL(fileURLWithPath: bank.embedder), textEncoder: { bank.tokenizer.tokenizer.encode($0) })
-            let retriever = try MemoryRetriever(bank: bank, retriever: model.config.retriever, embedder: embedder, count: model.config.numCandidates)
+            let retriever = try MemoryRetriever(bank: bank, settings: model.config)
             let rows = try retriever.retrieve(query ?? defaultQuery)
             context = MemoryBatchContext(samples: [MemorySample(candidates: retriever.candidates(rows), promptLength: promptLength)],
                                          selection: .argmax)

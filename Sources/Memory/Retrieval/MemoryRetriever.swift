@@ -33,6 +33,14 @@ public struct MemoryRetriever {
         halfTopK = min(128, bank.gridSide)
     }
 
+    /// The query-text retriever a memory's settings name, for C candidates, with the embedder of
+    /// `model.embedder_path`, else the one the bank was built with.
+    public init(bank: MemoryBank, settings: MemoryConfig) throws {
+        let embedder = settings.retriever == .lexical ? nil
+            : try makeEmbedder(path: URL(fileURLWithPath: settings.embedderPath ?? bank.embedder), textEncoder: { bank.tokenizer.tokenizer.encode($0) })
+        try self.init(bank: bank, retriever: settings.retriever, embedder: embedder, count: settings.numCandidates)
+    }
+
     /// The top `count` rows for `query`, best first, with the retriever's scores.
     public func retrieve(_ query: String) throws -> [RetrievedRow] {
         let lexical = { bank.lexical.search(query, top: count).map { RetrievedRow(row: $0.row, score: Float($0.score)) } }

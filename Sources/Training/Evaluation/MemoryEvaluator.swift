@@ -72,6 +72,12 @@ public final class MemoryEvaluator {
         self.settings = settings
     }
 
+    /// Ids that end an answer: the model's end-of-sequence ids (generation_config.json, config.json)
+    /// and the chat format's end of turn.
+    public static func answerEnds(modelDirectory: URL, backbone: Qwen3Model, tokenizer: BPETokenizer) throws -> Set<Int32> {
+        try Qwen3Model.eosTokenIds(directory: modelDirectory, config: backbone.config).union(tokenizer.stopTokenIds)
+    }
+
     /// The first `limit` items (all when nil), evaluated in order: a deterministic subset, so that
     /// evaluations at different steps are comparable. `progress` sees (done, total) after each item.
     public func evaluate(_ items: [EvaluationItem], limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationReport {

@@ -68,7 +68,7 @@ public enum MemoryTrainingRun {
             try checkFits(train + validation, backbone: backbone)
             let swaps = config.stage != .joint && config.memory.counterfactualSwap > 0 && train.contains { $0.goldRow != nil }
             let swap = swaps ? CounterfactualSwap(rows: try bank.allRows().map(\.row), probability: config.memory.counterfactualSwap) : nil
-            let retriever = memory.config.retriever == .dense ? nil : try textRetriever(memory.config, bank: bank)
+            let retriever = memory.config.retriever == .dense ? nil : try MemoryRetriever(bank: bank, settings: memory.config)
             var replay: RouterStage?
             if config.stage == .memory, let path = config.routerDatasetPath {
                 guard memory.config.retriever == .dense else {
@@ -100,7 +100,7 @@ public enum MemoryTrainingRun {
         tokenizer: BPETokenizer, modelDirectory: URL, retriever: MemoryRetriever?
     ) throws -> (MemoryModel) throws -> [String: Double] {
         let items = try EvaluationData.load(url: URL(fileURLWithPath: path), system: config.systemMessage, skipInvalid: config.skipInvalid).items
-        let eos = try Qwen3Model.eosTokenIds(directory: modelDirectory, config: backbone.config).union(tokenizer.stopTokenIds)
+        let eos = try MemoryEvaluator.answerEnds(modelDirectory: modelDirectory, backbone: backbone, tokenizer: tokenizer)
         let evaluator = try MemoryEvaluator(memory: memory, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
                                             settings: .init(template: try tokenizer.chatTemplate(allowChatML: true)))
         return { _ in try evaluator.evaluate(items, limit: config.evalNumSamples).metrics }
@@ -163,14 +163,6 @@ public enum MemoryTrainingRun {
             let t = try file.tensor(p.name)
             p.value.data.update(from: t.data, count: t.count)
         }
-    }
-
-    /// The query-text retriever of the configuration (lexical, encoder or hybrid).
-    static func textRetriever(_ settings: MemoryConfig, bank: MemoryBank) throws -> MemoryRetriever {
-        let embedder = settings.retriever == .lexical ? nil
-            : try makeEmbedder(path: URL(fileURLWithPath: settings.embedderPath ?? bank.embedder),
-                               textEncoder: { bank.tokenizer.tokenizer.encode($0) })
-        return try MemoryRetriever(bank: bank, retriever: settings.retriever, embedder: embedder, count: settings.numCandidates)
     }
 
     /// Every sample's tokens must be the backbone's and fit its context.
