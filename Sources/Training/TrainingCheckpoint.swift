@@ -1,6 +1,5 @@
 import Compute
 import Foundation
-import JSON
 import SafeTensors
 
 /// Everything a run needs to continue exactly where it stopped, in one safetensors file:
@@ -40,11 +39,9 @@ public struct TrainingCheckpoint {
         for (name, t) in expAvg { writer.add("exp_avg." + name, t) }
         for (name, t) in expAvgSq { writer.add("exp_avg_sq." + name, t) }
         writer.add("data.order", int64s: order.map(Int64.init), shape: [order.count])
-        let settingsJSON = JSONValue.object(settings.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).pythonJSON()
         try writer.write(to: url, metadata: [
             "format": Self.format, "step": "\(step)", "epoch": "\(epoch)", "index": "\(index)",
-            "rng": rng.words.map { String($0, radix: 16) }.joined(separator: ","),
-            "config": settingsJSON, "model_config": modelConfig,
+            "rng": CheckpointMetadata.rng(rng), "config": CheckpointMetadata.settings(settings), "model_config": modelConfig,
         ])
     }
 
@@ -63,18 +60,8 @@ public struct TrainingCheckpoint {
         guard try meta("format") == format else {
             throw ConfigError("\(url.path): __metadata__ format is '\(m["format"] ?? "")', expected '\(format)'")
         }
-        let words = try meta("rng").split(separator: ",").compactMap { UInt64($0, radix: 16) }
-        guard words.count == 4 else { throw ConfigError("\(url.path): __metadata__ \"rng\" is not four hex words") }
-        guard let members = (try? JSONValue.parse(try meta("config")))?.objectValue else {
-            throw ConfigError("\(url.path): __metadata__ \"config\" is not a JSON object of strings")
-        }
-        var settings: [String: String] = [:]
-        for (key, value) in members {
-            guard let text = value.stringValue else {
-                throw ConfigError("\(url.path): __metadata__ \"config\" key \"\(key)\" is \(value.typeName), not a string")
-            }
-            settings[key] = text
-        }
+        let rng = try CheckpointMetadata.rng(try meta("rng"), path: url.path)
+        let settings = try CheckpointMetadata.settings(try meta("config"), path: url.path)
         var parameters: [String: Tensor] = [:], expAvg: [String: Tensor] = [:], expAvgSq: [String: Tensor] = [:]
         for name in file.names where name != "data.order" {
             let copy = try file.tensor(name).copy()
@@ -86,7 +73,7 @@ public struct TrainingCheckpoint {
         let order = try file.int64s("data.order").map { Int($0) }
         return TrainingCheckpoint(
             step: try int("step"), epoch: try int("epoch"), index: try int("index"), order: order,
-            rng: SeededGenerator(state: words), parameters: parameters, expAvg: expAvg, expAvgSq: expAvgSq,
+            rng: rng, parameters: parameters, expAvg: expAvg, expAvgSq: expAvgSq,
             settings: settings, modelConfig: m["model_config"] ?? "")
     }
 }

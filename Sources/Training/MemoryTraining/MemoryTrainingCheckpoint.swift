@@ -1,7 +1,5 @@
 import Compute
 import Foundation
-import JSON
-import Memory
 import SafeTensors
 
 /// A memory stage's checkpoint (`sft_<step>.safetensors`, `sft_latest.safetensors`): a method.md §11
@@ -27,10 +25,9 @@ struct MemoryTrainingCheckpoint {
         for (name, t) in expAvg.sorted(by: { $0.key < $1.key }) { writer.add("optimizer.exp_avg." + name, t) }
         for (name, t) in expAvgSq.sorted(by: { $0.key < $1.key }) { writer.add("optimizer.exp_avg_sq." + name, t) }
         writer.add("state.data_order", int64s: order.map(Int64.init), shape: [order.count])
-        let config = JSONValue.object(settings.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).pythonJSON()
         try writer.write(to: url, metadata: metadata.merging([
             "state_format": Self.stateFormat, "step": "\(step)", "epoch": "\(epoch)", "index": "\(index)",
-            "rng": rng.words.map { String($0, radix: 16) }.joined(separator: ","), "config": config,
+            "rng": CheckpointMetadata.rng(rng), "config": CheckpointMetadata.settings(settings),
         ]) { $1 })
     }
 
@@ -49,16 +46,8 @@ struct MemoryTrainingCheckpoint {
         guard try meta("state_format") == stateFormat else {
             throw ConfigError("\(path): __metadata__ state_format is '\(try meta("state_format"))', expected '\(stateFormat)'")
         }
-        let words = try meta("rng").split(separator: ",").compactMap { UInt64($0, radix: 16) }
-        guard words.count == 4 else { throw ConfigError("\(path): __metadata__ \"rng\" is not four hex words") }
-        guard let members = (try? JSONValue.parse(try meta("config")))?.objectValue else {
-            throw ConfigError("\(path): __metadata__ \"config\" is not a JSON object")
-        }
-        var settings: [String: String] = [:]
-        for (key, value) in members {
-            guard let text = value.stringValue else { throw ConfigError("\(path): __metadata__ \"config\" key \"\(key)\" is not a string") }
-            settings[key] = text
-        }
+        let rng = try CheckpointMetadata.rng(try meta("rng"), path: path)
+        let settings = try CheckpointMetadata.settings(try meta("config"), path: path)
         var parameters: [String: Tensor] = [:], expAvg: [String: Tensor] = [:], expAvgSq: [String: Tensor] = [:]
         for name in file.names where name != "state.data_order" {
             let tensor = try file.tensor(name).copy()
@@ -69,7 +58,7 @@ struct MemoryTrainingCheckpoint {
         }
         return MemoryTrainingCheckpoint(
             step: try count("step"), epoch: try count("epoch"), index: try count("index"),
-            order: try file.int64s("state.data_order").map { Int($0) }, rng: SeededGenerator(state: words),
+            order: try file.int64s("state.data_order").map { Int($0) }, rng: rng,
             parameters: parameters, expAvg: expAvg, expAvgSq: expAvgSq, settings: settings)
     }
 }
