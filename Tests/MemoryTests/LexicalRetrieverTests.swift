@@ -102,4 +102,43 @@ final class LexicalRetrieverTests: TemporaryDirectoryTestCase {
         let empty = LexicalRetriever(rowCount: 4, texts: [(row: Int, text: String)]())
         XCTAssertEqual(empty.search("alpha", top: 4), [])
     }
+
+    /// A bank built with `text,subject,predicate` indexes those fields beside the text (a question's
+    /// predicate word meets a row whose sentence lacks it), records the choice, keeps it on reopening
+    /// and re-indexes all three on an edit; scores equal a plain index over the joined fields.
+    func testSubjectAndPredicateFieldsAreIndexedWhenTheBankSaysSo() throws {
+        let tokenizer = try BankTokenizer(url: BankFixtures.byteTokenizer(in: work))
+        var rows = BankFixtures.rows(tokenizer, length: 64, knowledgeNum: 16)
+        rows[4].predicate = "seat of government"
+        let plain = try MemoryBank.create(at: work.appendingPathComponent("plain"), rows: rows, tokenizer: tokenizer, config: BankFixtures.config())
+        let fields = try MemoryBank.create(at: work.appendingPathComponent("fields"), rows: rows, tokenizer: tokenizer, config: BankFixtures.config(),
+                                           lexicalFields: .textSubjectPredicate)
+        XCTAssertEqual(plain.lexicalFields, .text)
+        XCTAssertEqual(plain.lexical.search("government", top: 16), [], "the method's index reads the text only")
+        XCTAssertEqual(fields.lexical.search("government", top: 16).map(\.row), [4])
+        func documents(_ bank: MemoryBank) throws -> [(row: Int, text: String)] {
+            try (0..<16).compactMap { row in try bank.row(row).map { (row, "\($0.text)\n\($0.subject)\n\($0.predicate)") } }
+        }
+        let reopened = try MemoryBank.open(at: fields.url, tokenizer: tokenizer)
+        XCTAssertEqual(reopened.lexicalFields, .textSubjectPredicate)
+        try reopened.edit(row: 4, MemoryChange(text: "Sydney is the capital of Australia.", predicate: "largest harbour", object: "Sydney"))
+        XCTAssertEqual(reopened.lexical.search("government", top: 16), [], "the old predicate left the index")
+        XCTAssertEqual(reopened.lexical.search("harbour", top: 16).map(\.row), [4])
+        let fresh = LexicalRetriever(rowCount: 16, texts: try documents(reopened))
+        for query in ["capital of Austria", "harbour Sydney", "Peru capital", "Australia"] {
+            XCTAssertEqual(reopened.lexical.search(query, top: 16), fresh.search(query, top: 16), query)
+        }
+
+        // Metadata that names no known set of fields is refused by name.
+        let index = fields.url.appendingPathComponent(MemoryBank.indexName)
+        var file = try Data(contentsOf: index)
+        let from = Data("text,subject,predicate".utf8), to = Data("text,subject,objects!".utf8)
+        let range = try XCTUnwrap(file.range(of: from))
+        file.replaceSubrange(range, with: to + Data(repeating: 0x20, count: from.count - to.count))
+        try file.write(to: index)
+        XCTAssertThrowsError(try MemoryBank.open(at: fields.url, tokenizer: tokenizer)) { error in
+            XCTAssertTrue("\(error)".contains("lexical_fields"), "\(error)")
+        }
+    }
+
 }

@@ -3,6 +3,8 @@ import Encoders
 import Foundation
 import Memory
 
+extension LexicalFields: ExpressibleByArgument {}
+
 struct BuildMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build-memory",
@@ -23,6 +25,8 @@ struct BuildMemoryCommand: ParsableCommand {
     @Option(help: "Bank rows N, a perfect square (default: the smallest power of 4 ≥ 4 × the facts).") var knowledgeNum: Int?
     @Option(help: "Tokens per entry, L_k.") var knowledgeLength = 16
     @Option(help: "Seed of the k-means initialisation.") var seed: UInt64 = 0
+    @Option(help: "What BM25 indexes of each row: text (method §4) or text,subject,predicate (the predicate's word and the subject meet questions the sentence does not).")
+    var lexicalFields: LexicalFields = .text
 
     func validate() throws {
         guard (knowledge == nil) != (cache == nil) else { throw ValidationError("give exactly one of --knowledge and --cache") }
@@ -64,7 +68,8 @@ struct BuildMemoryCommand: ParsableCommand {
             let knowledgeBase = try KnowledgeBase.load(URL(fileURLWithPath: knowledge!))
             (_, report) = try MemoryBuilder.build(
                 knowledgeBase, at: URL(fileURLWithPath: out), tokenizer: tokenizer, embedder: sentenceEmbedder,
-                embedderName: embedderURL.path, config: config, knowledgeNum: knowledgeNum, seed: seed, progress: progress)
+                embedderName: embedderURL.path, config: config, knowledgeNum: knowledgeNum, seed: seed, lexicalFields: lexicalFields,
+                progress: progress)
         }
         bar?.finish()
         print("\(report.facts) facts in a bank of \(report.knowledgeNum) rows (L_k \(report.knowledgeLength), K \(report.knowledgeDim)) at \(out)")

@@ -11,12 +11,14 @@ struct BankMetadata: Equatable {
     var tokenizerSHA256: String
     var padTokenId: Int32
     var embedder: String
+    /// What BM25 indexes of each row; absent in banks written before it existed (then `text`).
+    var lexicalFields: LexicalFields = .text
 
     var dictionary: [String: String] {
         [
             "format": MemoryBank.format, "version": String(MemoryBank.formatVersion), "knowledge_num": String(knowledgeNum),
             "knowledge_length": String(knowledgeLength), "knowledge_dim": String(knowledgeDim), "tokenizer_sha256": tokenizerSHA256,
-            "pad_token_id": String(padTokenId), "embedder": embedder,
+            "pad_token_id": String(padTokenId), "embedder": embedder, "lexical_fields": lexicalFields.rawValue,
         ]
     }
 
@@ -107,6 +109,11 @@ extension BankMetadata {
         }
         tokenizerSHA256 = sha
         embedder = values["embedder"] ?? ""
+        let fields = values["lexical_fields"] ?? LexicalFields.text.rawValue
+        guard let lexicalFields = LexicalFields(rawValue: fields) else {
+            throw fail("metadata \"lexical_fields\" is \"\(fields)\", expected one of \(LexicalFields.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        self.lexicalFields = lexicalFields
         let side = Int(Double(knowledgeNum).squareRoot().rounded())
         guard side * side == knowledgeNum else { throw fail("knowledge_num \(knowledgeNum) is not a perfect square") }
         guard knowledgeDim % 2 == 0 else { throw fail("knowledge_dim \(knowledgeDim) is odd") }

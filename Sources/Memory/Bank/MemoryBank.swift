@@ -12,7 +12,7 @@
 /// - `index.safetensors`: the static index, written once when the bank is built (atomically):
 ///   `keys` F32 [2, n, K/2] (the k-means row and column keys, absent for a bank without keys) and the
 ///   metadata `format` = `explicitlm-memory-bank`, `version`, `knowledge_num`, `knowledge_length`,
-///   `knowledge_dim` (0 without keys), `tokenizer_sha256`, `pad_token_id`, `embedder`.
+///   `knowledge_dim` (0 without keys), `tokenizer_sha256`, `pad_token_id`, `embedder`, `lexical_fields` (what BM25 indexes; absent: `text`).
 ///
 /// **Edits.** Each edit is one SQLite transaction (BEGIN IMMEDIATE, the row's record, one log
 /// record, COMMIT): it writes O(1) data, and with WAL and synchronous=FULL the commit has reached the
@@ -55,6 +55,8 @@ public final class MemoryBank {
     public let padTokenId: Int32
     /// What embedded the keys (a model directory or name, as the builder recorded it).
     public let embedder: String
+    /// The fields of each row that BM25 indexes.
+    public let lexicalFields: LexicalFields
     /// The k-means keys [2, n, K/2], nil when the bank has none.
     public let keys: Tensor?
 
@@ -62,7 +64,7 @@ public final class MemoryBank {
     public private(set) var tokens: [Int32]
     public private(set) var lengths: [Int32]
     public private(set) var cells: [Int32]
-    /// BM25 over the rows' texts, kept current by every edit.
+    /// BM25 over the rows' texts (and, by `lexicalFields`, subjects and predicates), kept current by every edit.
     public private(set) var lexical: LexicalRetriever
 
     public let tokenizer: BankTokenizer
@@ -83,6 +85,7 @@ public final class MemoryBank {
         tokenizerSHA256 = metadata.tokenizerSHA256
         padTokenId = metadata.padTokenId
         embedder = metadata.embedder
+        lexicalFields = metadata.lexicalFields
         self.keys = keys
         self.metadata = metadata
         self.tokenizer = tokenizer
@@ -134,7 +137,7 @@ public final class MemoryBank {
         var cells = [Int32](repeating: -1, count: n)
         var texts: [(row: Int, text: String)] = []
         let vocabulary = tokenizer.tokenizer.vocabularySize
-        let statement = try database.prepare("SELECT row, tokens, cell, text FROM rows ORDER BY row")
+        let statement = try database.prepare("SELECT row, tokens, cell, text, subject, predicate FROM rows ORDER BY row")
         try statement.bind([])
         while try statement.step() {
             let row = statement.integer(0)
@@ -153,7 +156,7 @@ public final class MemoryBank {
             guard cell >= -1, cell < n else { throw corrupt("row \(r): cell \(cell) is outside the grid (-1..<\(n))") }
             lengths[r] = Int32(count)
             cells[r] = Int32(cell)
-            texts.append((r, statement.text(3)))
+            texts.append((r, lexicalFields.document(text: statement.text(3), subject: statement.text(4), predicate: statement.text(5))))
         }
         self.tokens = tokens
         self.lengths = lengths
@@ -171,7 +174,7 @@ public final class MemoryBank {
     /// not at all; an existing bank there is replaced, any other directory refused.
     @discardableResult
     public static func create(at url: URL, rows: some Sequence<MemoryRow>, tokenizer: BankTokenizer, config: MemoryConfig,
-                              keys: Tensor? = nil, embedder: String = "") throws -> MemoryBank
+                              keys: Tensor? = nil, embedder: String = "", lexicalFields: LexicalFields = .text) throws -> MemoryBank
     {
         let n = config.knowledgeNum, lk = config.knowledgeLength
         let side = Int(Double(n).squareRoot().rounded())
@@ -190,7 +193,7 @@ public final class MemoryBank {
             }
         }
         let metadata = BankMetadata(knowledgeNum: n, knowledgeLength: lk, knowledgeDim: dim, tokenizerSHA256: tokenizer.sha256,
-                                    padTokenId: tokenizer.padTokenId, embedder: embedder)
+                                    padTokenId: tokenizer.padTokenId, embedder: embedder, lexicalFields: lexicalFields)
         try AtomicDirectory.write(to: url, replacing: refuseUnlessBank) { directory in
             let database = try BankDatabase(path: directory.appendingPathComponent(databaseName).path, create: true)
             // The directory is not published before it is complete and synced: no journal while filling it.
@@ -341,7 +344,7 @@ public final class MemoryBank {
         lengths[row] = Int32(new?.tokens.count ?? 0)
         cells[row] = new?.cell ?? -1
         cellIndexCache = nil
-        lexical.update(row: row, old: old?.text, new: new?.text)
+        lexical.update(row: row, old: old.map(lexicalFields.document(of:)), new: new.map(lexicalFields.document(of:)))
         return (old, new)
     }
 

@@ -25,7 +25,7 @@ public enum MemoryBuilder {
     /// smallest power of 4 that is at least 4 × the facts; `config.knowledgeLength` is L_k.
     public static func build(
         _ knowledgeBase: KnowledgeBase, at url: URL, tokenizer: BankTokenizer, embedder: SentenceEmbedder, embedderName: String,
-        config base: MemoryConfig, knowledgeNum: Int?, seed: UInt64, progress: Progress = { _, _, _ in }
+        config base: MemoryConfig, knowledgeNum: Int?, seed: UInt64, lexicalFields: LexicalFields = .text, progress: Progress = { _, _, _ in }
     ) throws -> (bank: MemoryBank, report: Report) {
         let facts = knowledgeBase.facts
         var config = base
@@ -61,7 +61,8 @@ public enum MemoryBuilder {
             row.key = Array(UnsafeBufferPointer(start: embeddings.data + i * K, count: K))
             return row
         }
-        let bank = try MemoryBank.create(at: url, rows: complete, tokenizer: tokenizer, config: config, keys: grid.keys, embedder: embedderName)
+        let bank = try MemoryBank.create(at: url, rows: complete, tokenizer: tokenizer, config: config, keys: grid.keys, embedder: embedderName,
+                                         lexicalFields: lexicalFields)
         let report = Report(facts: facts.count, knowledgeNum: config.knowledgeNum, knowledgeLength: config.knowledgeLength, knowledgeDim: K, cutRows: cut,
                             occupancy: MemoryKeys.describe(grid, candidates: config.numCandidates))
         return (bank, report)
