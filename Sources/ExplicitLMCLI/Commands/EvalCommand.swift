@@ -13,7 +13,7 @@ struct EvalCommand: ParsableCommand {
             + "assistant turn is the gold answer) or OMCQ items ({\"question\", \"options\", \"correct_answer\", \"uuid\"}: alone, "
             + "in an array, under \"target\", or one per line). Greedy answers are judged by startswith, exact and contains; "
             + "multiple-choice items also by option log-likelihood. --oracle adds the answers with only the gold row handed to "
-            + "the fusion (the fusion's ceiling).")
+            + "the fusion (the fusion's ceiling); --rag the plain backbone with the top retrieved row's text in the prompt.")
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The memory bank (from build-memory).") var memory: String
@@ -22,6 +22,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the report as one JSON object.") var json = false
     @Flag(help: "With --json: every item's answers and the rows its memory layers read.") var items = false
     @Flag(help: "Also answer with only the gold row as candidate.") var oracle = false
+    @Flag(help: "Also answer with retrieval-augmented prompting: the plain backbone with the top retrieved row's text on a line before the question.")
+    var rag = false
     @Option(help: "Evaluate the first N items.") var limit: Int?
     @Option(help: "Most tokens of each greedy answer.") var maxNewTokens = 32
     @Option(help: "A system message first in every prompt that has none.") var system: String?
@@ -42,7 +44,7 @@ struct EvalCommand: ParsableCommand {
         let eos = try MemoryEvaluator.answerEnds(modelDirectory: model.directory, backbone: backbone, tokenizer: tokenizer)
         let retriever = memoryModel.config.retriever == .dense ? nil : try MemoryRetriever(bank: bank, settings: memoryModel.config)
         let evaluator = try MemoryEvaluator(memory: memoryModel, bank: bank, tokenizer: tokenizer, eosTokenIds: eos, retriever: retriever,
-                                            settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle,
+                                            settings: .init(maxNewTokens: maxNewTokens, memoryOff: true, oracle: oracle, rag: rag,
                                                            template: try tokenizer.chatTemplate(allowChatML: true)))
         let total = min(limit ?? dataset.items.count, dataset.items.count)
         var bar = ProgressBar(total: total, unit: "items")

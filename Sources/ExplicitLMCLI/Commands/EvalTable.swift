@@ -7,15 +7,16 @@ enum EvalTable {
         let s = report.overall
         var out = "\(s.items) items (\(s.retrieval.goldItems) with a gold row in the bank, \(s.memoryOn.choiceItems) multiple choice); "
             + "memory layers \(report.memoryLayers.map(String.init).joined(separator: ",")); C = \(candidates)\n\n"
-        var rows = [["", "items", "startswith", "exact", "contains", "mc", "recall@C", "selection"]]
-        func row(_ name: String, _ m: ModeSummary?, retrieval: Bool) {
+        var rows = [["", "items", "startswith", "exact", "contains", "mc", "recall@C", "selection", "prompt tokens added"]]
+        func row(_ name: String, _ m: ModeSummary?, retrieval: Bool, added: Double? = 0) {
             guard let m else { return }
             rows.append([name, "\(m.items)", f(m.accuracy), f(m.exactAccuracy), f(m.containsAccuracy), f(m.choiceAccuracy),
-                         retrieval ? f(s.retrieval.recall) : "", retrieval ? f(s.retrieval.selection) : ""])
+                         retrieval ? f(s.retrieval.recall) : "", retrieval ? f(s.retrieval.selection) : "", added.map { String(format: "%.1f", $0) } ?? "-"])
         }
         row("memory off", s.memoryOff, retrieval: false)
         row("memory on", s.memoryOn, retrieval: true)
         row("oracle", s.oracle, retrieval: false)
+        row("RAG (top row in the prompt)", s.rag, retrieval: false, added: s.ragPromptTokensPerItem)
         out += table(rows)
         // Per layer only where the layers read differently (the dense retriever: a gate per layer).
         let r = s.retrieval
@@ -27,10 +28,10 @@ enum EvalTable {
         }
         if !report.byPredicate.isEmpty {
             out += "\nper predicate (startswith accuracy):\n"
-            var lines = [["predicate", "items", "memory off", "memory on", "oracle", "mc off", "mc on", "recall@C", "selection"]]
+            var lines = [["predicate", "items", "memory off", "memory on", "oracle", "RAG", "mc off", "mc on", "recall@C", "selection"]]
             for name in report.byPredicate.keys.sorted() {
                 let p = report.byPredicate[name]!
-                lines.append([name, "\(p.items)", f(p.memoryOff?.accuracy), f(p.memoryOn.accuracy), f(p.oracle?.accuracy),
+                lines.append([name, "\(p.items)", f(p.memoryOff?.accuracy), f(p.memoryOn.accuracy), f(p.oracle?.accuracy), f(p.rag?.accuracy),
                               f(p.memoryOff?.choiceAccuracy), f(p.memoryOn.choiceAccuracy), f(p.retrieval.recall), f(p.retrieval.selection)])
             }
             out += table(lines)

@@ -19,6 +19,7 @@ extension EvaluationReport {
         if let off = s.memoryOff { pairs.append(("memory_off", mode(off))) }
         pairs.append(("memory_on", mode(s.memoryOn)))
         if let oracle = s.oracle { pairs.append(("oracle", mode(oracle))) }
+        if let rag = s.rag { pairs.append(("rag", mode(rag))); pairs.append(("rag_prompt_tokens", number(s.ragPromptTokensPerItem))) }
         let r = s.retrieval
         pairs.append(("retrieval", .object([
             ("recall", number(r.recall)), ("selection", number(r.selection)),
@@ -59,6 +60,11 @@ extension EvaluationReport {
         add("memory_off", o.memoryOff)
         add("memory_on", o.memoryOn)
         add("oracle", o.oracle)
+        if let rag = o.rag {
+            add("rag", rag.answer)
+            pairs.append(("rag_row", int(rag.row)))
+            pairs.append(("rag_prompt_tokens", int(rag.addedPromptTokens)))
+        }
         return .object(pairs)
     }
 

@@ -57,7 +57,13 @@ public struct EvaluationSummary: Sendable, Equatable {
     public var memoryOff: ModeSummary?
     public var memoryOn = ModeSummary()
     public var oracle: ModeSummary?
+    /// Retrieval-augmented prompting, and the prompt tokens it added over its items.
+    public var rag: ModeSummary?
+    public var ragPromptTokens = 0
     public var retrieval: RetrievalSummary
+
+    /// The mean prompt tokens retrieval-augmented prompting added per item.
+    public var ragPromptTokensPerItem: Double? { rag.flatMap { $0.items > 0 ? Double(ragPromptTokens) / Double($0.items) : nil } }
 
     public init(layers: [Int]) { retrieval = RetrievalSummary(layers: layers) }
 
@@ -66,6 +72,11 @@ public struct EvaluationSummary: Sendable, Equatable {
         memoryOn.add(outcome.memoryOn, choiceCorrect: outcome.choiceCorrect(outcome.memoryOn))
         if let off = outcome.memoryOff { memoryOff = memoryOff ?? ModeSummary(); memoryOff!.add(off, choiceCorrect: outcome.choiceCorrect(off)) }
         if let o = outcome.oracle { oracle = oracle ?? ModeSummary(); oracle!.add(o, choiceCorrect: outcome.choiceCorrect(o)) }
+        if let r = outcome.rag {
+            rag = rag ?? ModeSummary()
+            rag!.add(r.answer, choiceCorrect: outcome.choiceCorrect(r.answer))
+            ragPromptTokens += r.addedPromptTokens
+        }
         guard outcome.goldRow != nil else { return }
         retrieval.goldItems += 1
         for i in retrieval.layers.indices {
@@ -97,14 +108,14 @@ public struct EvaluationReport: Sendable {
         self.byPredicate = byPredicate
     }
 
-    /// `eval_accuracy` (memory on, startswith), `_exact`, `_contains`, each also `_memory_off` and
-    /// `_oracle`; `eval_mc_accuracy` (likewise); `eval_recall`, `eval_selection` (first memory layer)
+    /// `eval_accuracy` (memory on, startswith), `_exact`, `_contains`, each also `_memory_off`,
+    /// `_oracle` and `_rag` (with `eval_rag_prompt_tokens`, the mean added); `eval_mc_accuracy` (likewise); `eval_recall`, `eval_selection` (first memory layer)
     /// and `eval_recall_layer_ℓ`, `eval_selection_layer_ℓ`; the counts. A value without items is left out.
     public var metrics: [String: Double] {
         let s = overall
         var m: [String: Double] = ["eval_items": Double(s.items), "eval_gold_items": Double(s.retrieval.goldItems),
                                    "eval_mc_items": Double(s.memoryOn.choiceItems)]
-        let modes: [(String, ModeSummary?)] = [("", s.memoryOn), ("_memory_off", s.memoryOff), ("_oracle", s.oracle)]
+        let modes: [(String, ModeSummary?)] = [("", s.memoryOn), ("_memory_off", s.memoryOff), ("_oracle", s.oracle), ("_rag", s.rag)]
         for (suffix, mode) in modes {
             guard let mode else { continue }
             m["eval_accuracy" + suffix] = mode.accuracy
@@ -112,6 +123,7 @@ public struct EvaluationReport: Sendable {
             m["eval_accuracy_contains" + suffix] = mode.containsAccuracy
             m["eval_mc_accuracy" + suffix] = mode.choiceAccuracy
         }
+        m["eval_rag_prompt_tokens"] = s.ragPromptTokensPerItem
         m["eval_recall"] = s.retrieval.recall
         m["eval_selection"] = s.retrieval.selection
         for (i, layer) in memoryLayers.enumerated() {

@@ -27,10 +27,27 @@ public struct ModeOutcome: Sendable, Equatable {
     /// Per memory layer, in layer order; empty with memory off.
     public let layers: [LayerReading]
 
+    public init(answer: String, ids: [Int32], judgement: AnswerJudgement, optionLogLikelihoods: [Double], layers: [LayerReading]) {
+        self.answer = answer
+        self.ids = ids
+        self.judgement = judgement
+        self.optionLogLikelihoods = optionLogLikelihoods
+        self.layers = layers
+    }
+
     /// The option with the highest log-likelihood (the first on a tie).
     public var choice: Int? {
         optionLogLikelihoods.indices.max { optionLogLikelihoods[$0] < optionLogLikelihoods[$1] || (optionLogLikelihoods[$0] == optionLogLikelihoods[$1] && $0 > $1) }
     }
+}
+
+/// Retrieval-augmented prompting: the plain backbone with the top retrieved row's text in the prompt.
+public struct RAGOutcome: Sendable, Equatable {
+    /// The row whose text was put in the prompt.
+    public let row: Int
+    /// Prompt tokens the text added (memory on adds none: the row enters through the fusion).
+    public let addedPromptTokens: Int
+    public let answer: ModeOutcome
 }
 
 /// One item evaluated under every requested condition.
@@ -44,6 +61,19 @@ public struct ItemOutcome: Sendable {
     public let memoryOn: ModeOutcome
     /// Only the gold row handed to the fusion; nil without a gold row or when not asked.
     public let oracle: ModeOutcome?
+    /// Retrieval-augmented prompting; nil when not asked or nothing was retrieved.
+    public let rag: RAGOutcome?
+
+    public init(item: EvaluationItem, goldRow: Int?, predicate: String?, memoryOff: ModeOutcome?, memoryOn: ModeOutcome, oracle: ModeOutcome?,
+                rag: RAGOutcome? = nil) {
+        self.item = item
+        self.goldRow = goldRow
+        self.predicate = predicate
+        self.memoryOff = memoryOff
+        self.memoryOn = memoryOn
+        self.oracle = oracle
+        self.rag = rag
+    }
 
     /// The gold row is among the first memory layer's candidates (recall@C); nil without a gold row.
     public var recalled: Bool? { recalled(at: 0) }

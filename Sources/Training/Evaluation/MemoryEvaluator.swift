@@ -19,13 +19,18 @@ public final class MemoryEvaluator {
         public var memoryOff = true
         /// Also answer with only the gold row as candidate (the fusion's ceiling, §9).
         public var oracle = false
+        /// Also answer with retrieval-augmented prompting: the plain backbone with the top retrieved
+        /// row's text before the question (the baseline of the demo: the same frozen model, reading
+        /// the fact from its prompt as its reading-comprehension chats taught it).
+        public var rag = false
         /// The chat format prompts are rendered in: the tokenizer's own, as training renders them.
         public var template = ChatTemplate.qwen3
 
-        public init(maxNewTokens: Int = 32, memoryOff: Bool = true, oracle: Bool = false, template: ChatTemplate = .qwen3) {
+        public init(maxNewTokens: Int = 32, memoryOff: Bool = true, oracle: Bool = false, rag: Bool = false, template: ChatTemplate = .qwen3) {
             self.maxNewTokens = maxNewTokens
             self.memoryOff = memoryOff
             self.oracle = oracle
+            self.rag = rag
             self.template = template
         }
     }
@@ -101,11 +106,13 @@ public final class MemoryEvaluator {
         let prepared = try prepare(item)
         let promptLength = prepared.prompt.count
         let onContext: MemoryBatchContext
+        var retrieved: [RetrievedRow] = []
         if let dense {
             onContext = MemoryBatchContext(samples: [MemorySample(candidates: [], promptLength: promptLength)], selection: .argmax, dense: dense)
         } else {
-            let candidates = try retriever!.candidates(retriever!.retrieve(item.question))
-            onContext = MemoryBatchContext(samples: [MemorySample(candidates: candidates, promptLength: promptLength)], selection: .argmax)
+            retrieved = try retriever!.retrieve(item.question)
+            onContext = MemoryBatchContext(samples: [MemorySample(candidates: retriever!.candidates(retrieved), promptLength: promptLength)],
+                                           selection: .argmax)
         }
         let off = settings.memoryOff ? try memoryOff(prepared) : nil
         let on = try run(prepared, context: onContext)
@@ -115,7 +122,21 @@ public final class MemoryEvaluator {
             oracle = try run(prepared, context: MemoryBatchContext(samples: [MemorySample(candidates: [gold], promptLength: promptLength)],
                                                                    selection: .argmax))
         }
-        return ItemOutcome(item: item, goldRow: goldRow, predicate: predicate, memoryOff: off, memoryOn: on, oracle: oracle)
+        var rag: RAGOutcome?
+        if settings.rag, let top = retrieved.first, let text = try bank.row(top.row)?.text {
+            rag = try augmented(item, with: text, row: top.row, promptTokens: prepared.input.count)
+        }
+        return ItemOutcome(item: item, goldRow: goldRow, predicate: predicate, memoryOff: off, memoryOn: on, oracle: oracle, rag: rag)
+    }
+
+    /// The plain backbone with `text` on a line before the last user turn's content: the layout of
+    /// the demo's reading-comprehension chats ("fact\nquestion").
+    private func augmented(_ item: EvaluationItem, with text: String, row: Int, promptTokens: Int) throws -> RAGOutcome {
+        var withFact = item
+        let last = withFact.messages.lastIndex { $0.role == .user }!
+        withFact.messages[last].content = text + "\n" + withFact.messages[last].content
+        let prepared = try prepare(withFact)
+        return RAGOutcome(row: row, addedPromptTokens: prepared.input.count - promptTokens, answer: try run(prepared, context: nil))
     }
 
     private func memoryOff(_ prepared: PreparedItem) throws -> ModeOutcome {
