@@ -26,7 +26,7 @@ CITY_CAP = 600            # at most this many cities per country
 SPLIT_FRACTIONS = {"known": 0.6, "memory_train": 0.25, "eval": 0.15}
 # questions about cities written per split (country facts always get all of theirs)
 CITY_QUESTIONS = {"known": 1000, "memory_train": 2500, "eval": 1000}
-READING_PER_SPLIT = {"known": 1000, "memory_train": 1000}
+READING_PER_SPLIT = {"known": 4000, "memory_train": 4000}
 # templates per country fact: all of them for memory_train, one seeded template elsewhere
 ALL_TEMPLATES_SPLITS = ("memory_train",)
 COUNTERFACTUAL_FRACTION = 0.5
@@ -72,6 +72,10 @@ UNSEEN = {
 }
 NAME_INTROS = ["Here are some place names: ", "Some names of places: ", "A list of names: ",
                "Names you may read about: "]
+
+
+BALANCED_CITIES = 700
+BALANCED_REPEATS = 4
 
 
 def dump_jsonl(path, rows):
@@ -313,6 +317,19 @@ def main():
     files["reading.jsonl"] = reading
     dump_jsonl(os.path.join(args.out, "reading.jsonl"), reading)
 
+    # ---- balanced memory training: city questions are 2,500 of 3,253 memory-training questions, so a
+    # separate file repeats each country-level question BALANCED_REPEATS times beside BALANCED_CITIES
+    # city questions (measured: held-out capitals 0.28 -> 0.53 at equal steps). Its own generator, so the
+    # other files stay as they were.
+    brng = random.Random(args.seed + 1)
+    mt = files["questions_memory_train.jsonl"]
+    cities = [r for r in mt if r["predicate"] == "country"]
+    balanced = brng.sample(cities, min(BALANCED_CITIES, len(cities))) + [
+        r for r in mt if r["predicate"] != "country" for _ in range(BALANCED_REPEATS)]
+    brng.shuffle(balanced)
+    files["questions_memory_train_balanced.jsonl"] = balanced
+    dump_jsonl(os.path.join(args.out, "questions_memory_train_balanced.jsonl"), balanced)
+
     # ---- metadata --------------------------------------------------------------------------------
     pred_counts = {s: dict(sorted(Counter(f["predicate"] for f in facts if f["split"] == s).items()))
                    for s in SPLIT_FRACTIONS}
@@ -324,7 +341,8 @@ def main():
         "python": sys.version.split()[0],
         "settings": {"n_cities": N_CITIES, "city_cap_per_country": CITY_CAP, "split_fractions": SPLIT_FRACTIONS,
                      "city_questions": CITY_QUESTIONS, "reading_per_split": READING_PER_SPLIT,
-                     "counterfactual_fraction": COUNTERFACTUAL_FRACTION},
+                     "counterfactual_fraction": COUNTERFACTUAL_FRACTION,
+                     "balanced_memory_training": {"city_questions": BALANCED_CITIES, "repeats": BALANCED_REPEATS}},
         "facts": len(facts),
         "facts_per_predicate": dict(sorted(Counter(f["predicate"] for f in facts).items())),
         "facts_per_split_predicate": pred_counts,
