@@ -5,7 +5,7 @@ struct ExplicitLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explicitlm",
         abstract: "A Qwen3 language model with an explicit, editable memory.",
-        // In data-flow order: text, the backbone, sentence encoders, the memory, training data, training, its metrics.
+        // In data-flow order: text, the backbone, sentence encoders, the memory, training data, training, its metrics; the main job.
         subcommands: [
             TokenizeCommand.self, DetokenizeCommand.self, ChatRenderCommand.self,
             LogitsCommand.self, GenerateCommand.self, InspectModelCommand.self,
@@ -14,5 +14,6 @@ struct ExplicitLM: ParsableCommand {
             ConvertOMCQCommand.self, PretrainCommand.self,
             TrainRouterCommand.self, TrainFusionCommand.self, TrainMemoryCommand.self, TrainJointCommand.self,
             EvalCommand.self, PlotCommand.self,
+            DemoCommand.self,
         ])
 }

@@ -17,14 +17,19 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The title above the panels (default: the metrics file's path).") var title: String?
 
     func run() throws {
-        let series = try MetricsLog.load(URL(fileURLWithPath: metrics))
+        let svg = try Self.render(metrics: URL(fileURLWithPath: metrics), title: title ?? metrics)
+        try AtomicFile.write(Array(svg.utf8), to: URL(fileURLWithPath: out))
+    }
+
+    /// The SVG of a metrics.jsonl: a panel each for losses, evaluations and the learning rate.
+    static func render(metrics url: URL, title: String) throws -> String {
+        let series = try MetricsLog.load(url)
         let panels = [(MetricsLog.Kind.loss, "loss"), (.evaluation, "evaluation"), (.learningRate, "learning rate")].compactMap { kind, label in
             let members = series.filter { MetricsLog.kind(of: $0.name) == kind }
                 .map { SVGPlot.Series(name: $0.name, points: $0.points.map { (x: $0.step, y: $0.value) }) }
             return members.isEmpty ? nil : SVGPlot.Panel(yLabel: label, series: members)
         }
-        guard !panels.isEmpty else { throw CLIError("\(metrics): no metrics to plot") }
-        let plot = SVGPlot(title: title ?? metrics, xLabel: "step", integralX: true, panels: panels)
-        try AtomicFile.write(Array(plot.render().utf8), to: URL(fileURLWithPath: out))
+        guard !panels.isEmpty else { throw CLIError("\(url.path): no metrics to plot") }
+        return SVGPlot(title: title, xLabel: "step", integralX: true, panels: panels).render()
     }
 }

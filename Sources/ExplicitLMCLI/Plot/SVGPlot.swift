@@ -106,26 +106,6 @@ struct SVGPlot {
         "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"\(anchor)\">\(escaped(s))</text>\n"
     }
 
-    /// A coordinate to 0.1 px: finer than any screen, and it keeps long series' paths short.
-    private func f(_ v: Double) -> String {
-        let r = (v * 10).rounded() / 10
-        return r == r.rounded() ? String(Int(r)) : String(r)
-    }
-
-    /// Text and attribute values as XML character data (metric names and titles are the user's).
-    private func escaped(_ s: String) -> String {
-        var out = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            // XML 1.0 cannot hold these control characters at all, escaped or not.
-            case "\u{0}"..."\u{8}", "\u{B}", "\u{C}", "\u{E}"..."\u{1F}": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    private func f(_ v: Double) -> String { SVGText.coordinate(v) }
+    private func escaped(_ s: String) -> String { SVGText.escaped(s) }
 }
