@@ -20,6 +20,22 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    func testMissingDataAndAForeignOutputDirectoryAreRefusedByName() throws {
+        let empty = work.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let missing = try CommandLineRunner.run(["demo", "--data", empty.path, "--out", work.appendingPathComponent("o").path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("\(empty.path)/knowledge.jsonl: missing"), missing.stderr)
+
+        let foreign = work.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: foreign.appendingPathComponent("training"), withIntermediateDirectories: true)
+        try "mine".write(to: foreign.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let refused = try CommandLineRunner.run(["demo", "--data", Self.demo.path, "--out", foreign.path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("holds other files"), refused.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: foreign.appendingPathComponent("training").path), "nothing of it removed")
+    }
+
     func testTheMainJobOnASliceReadsHeldOutFactsAndFollowsEdits() throws {
         let data = work.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -69,6 +85,12 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         for name in ["report.md", "accuracy.svg", "training.svg", "memory.safetensors", "backbone/config.json", "bank/bank.sqlite"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
         }
+        // The chart: a bar per condition for each predicate and for all questions, as tall as its accuracy.
+        let chart = try XCTUnwrap(SVGDocument.parse(try Data(contentsOf: out.appendingPathComponent("accuracy.svg"))))
+        let bars = chart.all("rect", "class", "bar")
+        XCTAssertEqual(Set(bars.compactMap { $0.attributes["data-series"] }), ["memory off", "memory on", "gold row", "RAG"])
+        let all = try XCTUnwrap(bars.first { $0.attributes["data-series"] == "memory on" && $0.attributes["data-category"] == "all" })
+        XCTAssertEqual(Double(all.attributes["height"] ?? "") ?? -1, on * 260, accuracy: 0.1, "260 px is accuracy 1")
         let history = try CommandLineRunner.run(["memory", "history", out.appendingPathComponent("bank-edited").path])
         XCTAssertEqual(history.status, 0, history.stderr)
         XCTAssertEqual(history.stdout.split(separator: "\n").count, 20, "one logged edit per edited fact")

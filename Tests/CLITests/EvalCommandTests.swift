@@ -90,7 +90,7 @@ final class EvalCommandTests: TemporaryDirectoryTestCase {
             XCTAssertTrue(table.contains(text), "'\(text)' missing from:\n\(table)")
         }
         let onLine = try XCTUnwrap(table.split(separator: "\n").first { $0.hasPrefix("memory on") })
-        XCTAssertEqual(onLine.split(separator: " ").suffix(2), ["1.000", "1.000"], "recall@C and selection: \(onLine)")
+        XCTAssertEqual(onLine.split(separator: " ").suffix(3), ["1.000", "1.000", "0.0"], "recall@C, selection, prompt tokens added: \(onLine)")
         XCTAssertTrue(table.split(separator: "\n").contains { $0.hasPrefix("capital") && $0.contains(" 3 ") }, table)
 
         // Multiple choice from an OMCQ array: the options are scored.

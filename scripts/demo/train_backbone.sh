@@ -34,6 +34,19 @@ READING=${READING:-out/demo-corpus/stage3.jsonl}
 FROM_STAGE=${FROM_STAGE:-1}
 [ -f "$READING" ] || python3 scripts/demo/make_corpus.py --out "$READING" --country-repeats 0 --city-fraction 0 \
   --names-fraction 0 --reading-fraction 1.0 --question-repeats 1 --name-chat-repeats 1
+# continue_training MODEL CORPUS LR EPOCHS SEED OUT_DIR SAVE_DIR: stages 2 and 3 continue a model.
+continue_training() {
+  "$BIN" pretrain \
+    model.qwen3_model_path="$1" \
+    model.tokenizer_path=data/demo/tokenizer \
+    model.max_seq_len=256 \
+    dataset.dataset_path="$2" \
+    training.learning_rate="$3" training.batch_size="$BATCH" training.accumulation_steps=1 \
+    training.epochs="$4" training.warmup_ratio=0.05 training.weight_decay=0.1 training.grad_clip=1.0 \
+    training.seed="$5" training.shuffle=true \
+    logging.out_dir="$6" logging.save_interval=200 \
+    --save-model "$7"
+}
 if [ "$FROM_STAGE" -le 2 ]; then
 [ -f "$CORPUS" ] || python3 scripts/demo/make_corpus.py --out "$CORPUS"
 [ -f "$CHATS" ] || python3 scripts/demo/make_corpus.py --out "$CHATS" --country-repeats 0 --city-fraction 0 \
@@ -79,16 +92,7 @@ rm -rf "$OUT/metrics.jsonl" "$OUT/stage2" "$OUT/stage1-model"
   "${EXTRA[@]}" \
   --save-model "$OUT/stage1-model"
 mkdir -p "$OUT/stage2"
-"$BIN" pretrain \
-  model.qwen3_model_path="$OUT/stage1-model" \
-  model.tokenizer_path=data/demo/tokenizer \
-  model.max_seq_len=256 \
-  dataset.dataset_path="$CHATS" \
-  training.learning_rate="${LR2:-2e-3}" training.batch_size="$BATCH" training.accumulation_steps=1 \
-  training.epochs="${EPOCHS2:-2}" training.warmup_ratio=0.05 training.weight_decay=0.1 training.grad_clip=1.0 \
-  training.seed=$((SEED + 1)) training.shuffle=true \
-  logging.out_dir="$OUT/stage2" logging.save_interval=200 \
-  --save-model "$MODEL"
+continue_training "$OUT/stage1-model" "$CHATS" "${LR2:-2e-3}" "${EPOCHS2:-2}" $((SEED + 1)) "$OUT/stage2" "$MODEL"
 # Stop at <|im_end|> (end of an assistant turn) or <|endoftext|>; greedy by default.
 cat > "$MODEL/generation_config.json" <<JSON
 {
@@ -102,16 +106,7 @@ JSON
 fi
 mkdir -p "$OUT/stage3"
 rm -rf "$OUT/stage3/metrics.jsonl" "$OUT/stage3-model"
-"$BIN" pretrain \
-  model.qwen3_model_path="$MODEL" \
-  model.tokenizer_path=data/demo/tokenizer \
-  model.max_seq_len=256 \
-  dataset.dataset_path="$READING" \
-  training.learning_rate="${LR3:-1e-3}" training.batch_size="$BATCH" training.accumulation_steps=1 \
-  training.epochs="${EPOCHS3:-2}" training.warmup_ratio=0.05 training.weight_decay=0.1 training.grad_clip=1.0 \
-  training.seed=$((SEED + 2)) training.shuffle=true \
-  logging.out_dir="$OUT/stage3" logging.save_interval=200 \
-  --save-model "$OUT/stage3-model"
+continue_training "$MODEL" "$READING" "${LR3:-1e-3}" "${EPOCHS3:-2}" $((SEED + 2)) "$OUT/stage3" "$OUT/stage3-model"
 log=$(mktemp)
 { grep -v '"stage":3' "$MODEL/training_log.jsonl" || true; sed 's/^{/{"stage":3,/' "$OUT/stage3/metrics.jsonl"; } > "$log"
 cp "$OUT/stage3-model/model.safetensors" "$MODEL/model.safetensors"

@@ -36,10 +36,10 @@ struct DemoPipeline {
 
     mutating func run() throws -> Result {
         let started = Date()
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let knowledge = try input("knowledge.jsonl"), trainQuestions = try input("questions_memory_train_balanced.jsonl")
         let evalQuestions = try input("questions_eval.jsonl"), unseenQuestions = try input("questions_eval_unseen.jsonl")
         let outcome = try trainingConfig(trainQuestions: trainQuestions)
+        try claimOutputDirectory()
 
         let model = path("backbone")
         try step("backbone") { try copyDirectory(backbone, to: model) }
@@ -131,6 +131,21 @@ struct DemoPipeline {
         let paths = ["dataset.sft_dataset_path=\(trainQuestions.path)", "logging.out_dir=\(path("training").path)",
                      "model.qwen3_model_path=\(backbone.path)", "model.cache_path=\(path("bank").path)"]
         return try MemoryTrainingConfig.load(stage: .memory, arguments: paths + trainingSettings, configFile: trainingFile).config
+    }
+
+    /// The demo replaces what it wrote before in `out` (and removes `out/training`), so it writes only
+    /// into a new or empty directory, or one it marked as its own.
+    private func claimOutputDirectory() throws {
+        let marker = path(".explicitlm-demo"), manager = FileManager.default
+        if manager.fileExists(atPath: out.path) {
+            let contents = try manager.contentsOfDirectory(atPath: out.path)
+            guard contents.isEmpty || contents.contains(marker.lastPathComponent) else {
+                throw CLIError("\(out.path): holds other files (\(contents.sorted().prefix(3).joined(separator: ", "))) and no earlier demo's; "
+                    + "choose another --out or an empty directory")
+            }
+        }
+        try manager.createDirectory(at: out, withIntermediateDirectories: true)
+        try AtomicFile.write(Array("written by explicitlm demo; the next run replaces this directory's outputs\n".utf8), to: marker)
     }
 
     private func train(_ config: MemoryTrainingConfig, to checkpoint: URL) throws {

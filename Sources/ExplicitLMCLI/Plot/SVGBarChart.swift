@@ -21,15 +21,7 @@ struct SVGBarChart {
         let y0 = top, y1 = top + plotHeight, height = y1 + below
         func py(_ v: Double) -> Double { y1 - min(max(v, 0), 1) * plotHeight }
         let c = SVGText.coordinate, e = SVGText.escaped
-        var svg = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-            <title>\(e(title))</title>
-            <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(c(width / 2))" y="32" text-anchor="middle" font-size="18" font-weight="bold">\(e(title))</text>
-
-            """
+        var svg = SVGText.header(width: width, height: height, title: title)
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
             svg += "<line x1=\"\(c(x0))\" y1=\"\(c(py(tick)))\" x2=\"\(c(x1))\" y2=\"\(c(py(tick)))\" stroke=\"#e0e0e0\"/>\n"
             svg += "<text x=\"\(c(x0 - 8))\" y=\"\(c(py(tick) + 4))\" text-anchor=\"end\">\(tick)</text>\n"

@@ -33,15 +33,7 @@ struct SVGPlot {
         let xs = panels.flatMap { $0.series.flatMap { $0.points.map(\.x) } }
         let xScale = NiceScale(min: xs.min() ?? 0, max: xs.max() ?? 1, integral: integralX)
         let height = top + Double(panels.count) * (plotHeight + below)
-        var svg = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
-            viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-            <title>\(escaped(title))</title>
-            <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(f(width / 2))" y="32" text-anchor="middle" font-size="18" font-weight="bold">\(escaped(title))</text>
-
-            """
+        var svg = SVGText.header(width: width, height: height, title: title)
         for (i, panel) in panels.enumerated() {
             svg += render(panel, top: top + Double(i) * (plotHeight + below), xScale: xScale)
         }
