@@ -42,9 +42,10 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         let evaluation = try lines("questions_eval.jsonl", every: 8)
         let unseen = try lines("questions_eval_unseen.jsonl", every: 8)
         let training = try lines("questions_memory_train_balanced.jsonl", first: 1200)
+        let known = try lines("questions_known.jsonl", every: 4)
         // The bank: every country-level fact, the facts the questions ask about, and 2,000 other cities.
         var asked = Set<String>()
-        for line in evaluation + unseen + training {
+        for line in evaluation + unseen + training + known {
             let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             asked.insert(try XCTUnwrap(object["fact_uuid"] as? String))
         }
@@ -59,10 +60,11 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         try write(training, "questions_memory_train_balanced.jsonl", in: data)
         try write(evaluation, "questions_eval.jsonl", in: data)
         try write(unseen, "questions_eval_unseen.jsonl", in: data)
+        try write(known, "questions_known.jsonl", in: data)
         let out = work.appendingPathComponent("out")
         let result = try CommandLineRunner.run([
             "demo", "--data", data.path, "--backbone", Self.demo.appendingPathComponent("backbone").path, "--out", out.path,
-            "--config", Self.demo.appendingPathComponent("memory_training.yaml").path, "--edits", "20", "training.epochs=2",
+            "--config", Self.demo.appendingPathComponent("memory_training.yaml").path, "--edits", "20", "training.epochs=3",
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         print(result.stdout)
@@ -76,6 +78,10 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(summary["edited_facts"] as? Int, 20)
         XCTAssertGreaterThan(try XCTUnwrap(lexical["edit_success"] as? Double), 0.5, "edited facts must change the answers")
         XCTAssertGreaterThan(try XCTUnwrap(lexical["locality"] as? Double), 0.9)
+        // The dense retriever after its router stage is measured on the same questions (its recall is low on held-out entities).
+        let dense = try XCTUnwrap((summary["retrievers"] as? [String: Any])?["dense"] as? [String: Any])
+        XCTAssertEqual(dense["items"] as? Int, evaluation.count)
+        XCTAssertNotNil(dense["recall"] as? Double)
 
         // The stable outputs: eval.jsonl matches the items, the memory opens with the bank.
         let eval = try String(contentsOf: out.appendingPathComponent("eval.jsonl"), encoding: .utf8).split(separator: "\n")

@@ -26,6 +26,15 @@ enum TrainStage {
             + MemoryTrainingConfig.helpText()
     }
 
+    /// Runs a prepared stage with its progress lines on standard error (redrawn in place on a terminal).
+    static func train(_ setup: MemoryTrainingRun.Setup) throws {
+        let stderr = FileHandle.standardError
+        let interactive = isatty(STDERR_FILENO) == 1
+        setup.trainer.progress = { line in stderr.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8)) }
+        try setup.trainer.run()
+        if interactive { stderr.write(Data("\n".utf8)) }
+    }
+
     static func run(_ stage: MemoryTrainingConfig.Stage, _ arguments: SettingsArguments) throws {
         let (config, warnings) = try arguments.load { try MemoryTrainingConfig.load(stage: stage, arguments: $0, configFile: $1) }
         let stderr = FileHandle.standardError
@@ -35,10 +44,7 @@ enum TrainStage {
             stderr.write(Data("skipped \(setup.problems.count) invalid line(s) (dataset.skip_invalid):\n".utf8))
             stderr.write(Data(setup.problems.prefix(20).map { "  \($0)\n" }.joined().utf8))
         }
-        let interactive = isatty(STDERR_FILENO) == 1
-        setup.trainer.progress = { line in stderr.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8)) }
-        try setup.trainer.run()
-        if interactive { stderr.write(Data("\n".utf8)) }
+        try train(setup)
         stderr.write(Data("wrote \(setup.trainer.latestCheckpointURL.path) and \(setup.trainer.metricsURL.path)\n".utf8))
     }
 }

@@ -1,6 +1,7 @@
 import Encoders
 import FileIO
 import Foundation
+import JSON
 import Memory
 import Qwen3
 import Training
@@ -19,6 +20,8 @@ struct DemoPipeline {
     let trainingSettings: [String]
     /// Questions per evaluation file (nil: all).
     let limit: Int?
+    /// Also train the dense retriever's MemoryGate (a router stage) and measure it with the trained fusion.
+    let dense: Bool
     let edits: Int
     let seed: UInt64
 
@@ -38,6 +41,7 @@ struct DemoPipeline {
         let started = Date()
         let knowledge = try input("knowledge.jsonl"), trainQuestions = try input("questions_memory_train_balanced.jsonl")
         let evalQuestions = try input("questions_eval.jsonl"), unseenQuestions = try input("questions_eval_unseen.jsonl")
+        let knownQuestions = dense ? try input("questions_known.jsonl") : nil
         let outcome = try trainingConfig(trainQuestions: trainQuestions)
         try claimOutputDirectory()
 
@@ -93,6 +97,21 @@ struct DemoPipeline {
                 let other = retriever == .lexical ? try evaluate(evaluator(bank, retriever, memoryOff: false, oracle: false), unseen, "unseen template") : nil
                 if retriever == .lexical { lexical = report }
                 rows.append(DemoReport.RetrieverRow(retriever: retriever.rawValue, report: report, unseen: other, edits: nil))
+            }
+        }
+        if dense {
+            try step("router stage, dense retriever") {
+                let router = try trainRouter(bank: bank, labelsFrom: [trainQuestions, knownQuestions!], model: model)
+                // The router's MemoryGate and the memory stage's fusion, one dense memory.
+                var combined = router
+                // The gate weights alone (router_latest also holds the optimizer's state).
+                combined.pretrainedRouterPath = combined.checkpointDirectory + "/memory_gate_epoch_\(router.epochs).safetensors"
+                combined.pretrainedFusionPath = checkpoint.path
+                let memory = try MemoryTrainingRun.makeMemory(combined, backbone: backboneModel, bank: bank)
+                let evaluator = try MemoryEvaluator(memory: memory, bank: bank, tokenizer: tokenizer, eosTokenIds: ends, retriever: nil,
+                                                    settings: .init(maxNewTokens: 24, memoryOff: false, template: template))
+                rows.append(DemoReport.RetrieverRow(retriever: "dense", report: try evaluate(evaluator, items, "held-out questions"),
+                                                    unseen: nil, edits: nil))
             }
         }
         // Edits go to a copy of the bank, through the edit path users have (`memory edit`).
@@ -152,11 +171,37 @@ struct DemoPipeline {
         // A fresh run each time: the demo owns <out>/training.
         try? FileManager.default.removeItem(at: path("training"))
         let setup = try MemoryTrainingRun.prepare(config)
-        let interactive = isatty(STDERR_FILENO) == 1
-        setup.trainer.progress = { line in FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8)) }
-        try setup.trainer.run()
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        try TrainStage.train(setup)
         try AtomicFile.write(Array(try Data(contentsOf: setup.trainer.latestCheckpointURL)), to: checkpoint)
+    }
+
+    /// The router stage (method §8) on labels made from the training and known-entity questions
+    /// (their gold rows, score 1; never an evaluation entity's): returns its configuration.
+    private func trainRouter(bank: MemoryBank, labelsFrom files: [URL], model: URL) throws -> MemoryTrainingConfig {
+        let directory = path("router"), labels = path("router/labels.jsonl")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let rows = try bank.rowsByUUID()
+        var lines = ""
+        for file in files {
+            for item in try EvaluationData.load(url: file).items {
+                guard let uuid = item.factUUID, let row = rows[uuid] else { continue }
+                lines += JSONValue.object([("query", .string(item.question)), ("target_indices", .array([.number(String(row))])),
+                                           ("target_scores", .array([.number("1.0")]))]).pythonJSON() + "\n"
+            }
+        }
+        try AtomicFile.write(Array(lines.utf8), to: labels)
+        var config = try MemoryTrainingConfig.load(
+            stage: .router,
+            arguments: ["model.qwen3_model_path=\(model.path)", "model.cache_path=\(path("bank").path)", "model.retriever=dense",
+                        "dataset.router_dataset_path=\(labels.path)", "logging.out_dir=\(directory.path)", "training.learning_rate=1e-3",
+                        "training.batch_size=32", "training.epochs=3", "training.warmup_ratio=0.1", "logging.log_interval=50",
+                        "logging.save_interval=0"] + trainingSettings.filter { $0.hasPrefix("model.") },
+            configFile: trainingFile).config
+        config.memory.retriever = .dense
+        let setup = try MemoryTrainingRun.prepare(config)
+        try TrainStage.train(setup)
+        return config
     }
 
     private func evaluate(_ evaluator: MemoryEvaluator, _ items: [EvaluationItem], _ what: String) throws -> EvaluationReport {

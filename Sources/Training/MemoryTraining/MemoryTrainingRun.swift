@@ -122,8 +122,9 @@ public enum MemoryTrainingRun {
     }
 
     /// The memory for this bank: the bank fixes N, L_k and K; fresh weights from `training.seed`,
-    /// then the pretrained router's and fusion's tensors when given.
-    static func makeMemory(_ config: MemoryTrainingConfig, backbone: Qwen3Model, bank: MemoryBank) throws -> MemoryModel {
+    /// then the pretrained router's and fusion's tensors when given (so a router stage's gate and a
+    /// memory stage's fusion make one dense memory).
+    public static func makeMemory(_ config: MemoryTrainingConfig, backbone: Qwen3Model, bank: MemoryBank) throws -> MemoryModel {
         var settings = config.memory
         settings.knowledgeNum = bank.knowledgeNum
         settings.knowledgeLength = bank.knowledgeLength
