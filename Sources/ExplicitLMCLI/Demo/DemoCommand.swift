@@ -39,7 +39,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let data = URL(fileURLWithPath: data)
-        var demo = DemoPipeline(
+        let demo = DemoPipeline(
             data: data, backbone: URL(fileURLWithPath: backbone), embedder: embedder.map { URL(fileURLWithPath: $0) }, out: URL(fileURLWithPath: out),
             trainingFile: URL(fileURLWithPath: config ?? data.appendingPathComponent("memory_training.yaml").path),
             trainingSettings: (quick ? ["training.epochs=2"] : []) + settings,

@@ -37,7 +37,7 @@ struct DemoPipeline {
         return url
     }
 
-    mutating func run() throws -> Result {
+    func run() throws -> Result {
         let started = Date()
         let knowledge = try input("knowledge.jsonl"), trainQuestions = try input("questions_memory_train_balanced.jsonl")
         let evalQuestions = try input("questions_eval.jsonl"), unseenQuestions = try input("questions_eval_unseen.jsonl")
@@ -48,22 +48,7 @@ struct DemoPipeline {
         let model = path("backbone")
         try step("backbone") { try copyDirectory(backbone, to: model) }
         let bankURL = path("bank")
-        try step("bank") {
-            let tokenizer = try BankTokenizer(url: model)
-            let keyEmbedder = try makeEmbedder(path: embedder ?? model, textEncoder: { tokenizer.tokenizer.encode($0) })
-            var config = MemoryConfig()
-            config.knowledgeLength = outcome.memory.knowledgeLength
-            var bar: ProgressBar?, phase = ""
-            let (_, report) = try MemoryBuilder.build(
-                try KnowledgeBase.load(knowledge), at: bankURL, tokenizer: tokenizer, embedder: keyEmbedder, embedderName: (embedder ?? model).path,
-                config: config, knowledgeNum: nil, seed: 0, lexicalFields: .textSubjectPredicate
-            ) { name, done, total in
-                if name != phase { bar?.finish(); phase = name; bar = ProgressBar(total: total, unit: name) }
-                bar!.update(done: done)
-            }
-            bar?.finish()
-            log("\(report.facts) facts in a bank of \(report.knowledgeNum) rows (L_k \(report.knowledgeLength)); \(report.cutRows) cut")
-        }
+        try step("bank") { try buildBank(from: knowledge, at: bankURL, model: model, knowledgeLength: outcome.memory.knowledgeLength) }
         let checkpoint = path("memory.safetensors")
         var training = outcome
         training.qwen3ModelPath = model.path
@@ -136,6 +121,25 @@ struct DemoPipeline {
             try AtomicFile.write(Array(try report.markdown(examples: report.examples(lexical!)).utf8), to: path("report.md"))
         }
         return Result(table: report.table(), examples: try report.examples(lexical!))
+    }
+
+    /// The bank of every fact, tokenised with the backbone's tokenizer, keys from the embedder (or the
+    /// backbone), BM25 over each row's text, subject and predicate (README, The main job).
+    private func buildBank(from knowledge: URL, at url: URL, model: URL, knowledgeLength: Int) throws {
+        let tokenizer = try BankTokenizer(url: model)
+        let keyEmbedder = try makeEmbedder(path: embedder ?? model, textEncoder: { tokenizer.tokenizer.encode($0) })
+        var config = MemoryConfig()
+        config.knowledgeLength = knowledgeLength
+        var bar: ProgressBar?, phase = ""
+        let (_, report) = try MemoryBuilder.build(
+            try KnowledgeBase.load(knowledge), at: url, tokenizer: tokenizer, embedder: keyEmbedder, embedderName: (embedder ?? model).path,
+            config: config, knowledgeNum: nil, seed: 0, lexicalFields: .textSubjectPredicate
+        ) { name, done, total in
+            if name != phase { bar?.finish(); phase = name; bar = ProgressBar(total: total, unit: name) }
+            bar!.update(done: done)
+        }
+        bar?.finish()
+        log("\(report.facts) facts in a bank of \(report.knowledgeNum) rows (L_k \(report.knowledgeLength)); \(report.cutRows) cut")
     }
 
     /// At most `limit` items spread evenly over the file (its entities and predicates come in blocks),
