@@ -133,7 +133,9 @@ public final class MemoryEvaluator {
     /// the demo's reading-comprehension chats ("fact\nquestion").
     private func augmented(_ item: EvaluationItem, with text: String, row: Int, promptTokens: Int) throws -> RAGOutcome {
         var withFact = item
-        let last = withFact.messages.lastIndex { $0.role == .user }!
+        guard let last = withFact.messages.lastIndex(where: { $0.role == .user }) else {
+            throw EvaluationError("\(item.source): no user turn to put the retrieved fact before")
+        }
         withFact.messages[last].content = text + "\n" + withFact.messages[last].content
         let prepared = try prepare(withFact)
         return RAGOutcome(row: row, addedPromptTokens: prepared.input.count - promptTokens, answer: try run(prepared, context: nil))
