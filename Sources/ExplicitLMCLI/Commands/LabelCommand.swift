@@ -2,9 +2,9 @@ import ArgumentParser
 import Encoders
 import FileIO
 import Foundation
-import JSON
 import Memory
 import Tokenizers
+import Training
 
 struct LabelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,12 +69,7 @@ struct LabelCommand: ParsableCommand {
         }
         try AtomicFile.write(to: URL(fileURLWithPath: output)) { sink in
             for (i, q) in queries.enumerated() {
-                let targets = q.gold.map { [(row: $0, score: Float(1))] } ?? found[i]!
-                let line = JSONValue.object([
-                    ("query", .string(q.query)),
-                    ("target_indices", .array(targets.map { .number(String($0.row)) })),
-                    ("target_scores", .array(targets.map { .number(jsonNumber($0.score)) })),
-                ]).pythonJSON() + "\n"
+                let line = RouterExample.jsonLine(query: q.query, targets: q.gold.map { [(row: $0, score: Float(1))] } ?? found[i]!)
                 try Array(line.utf8).withUnsafeBytes { try sink.write($0) }
             }
         }

@@ -1,7 +1,6 @@
 import Encoders
 import FileIO
 import Foundation
-import JSON
 import Memory
 import Qwen3
 import Training
@@ -48,7 +47,13 @@ struct DemoPipeline {
         let model = path("backbone")
         try step("backbone") { try copyDirectory(backbone, to: model) }
         let bankURL = path("bank")
-        try step("bank") { try buildBank(from: knowledge, at: bankURL, model: model, knowledgeLength: outcome.memory.knowledgeLength) }
+        // The keys' embedder, loaded once: it embeds the bank's keys and, with --embedder, the encoder retriever's queries.
+        let bankTokenizer = try BankTokenizer(url: model)
+        let keyEmbedder = try makeEmbedder(path: embedder ?? model, textEncoder: { bankTokenizer.tokenizer.encode($0) })
+        try step("bank") {
+            try buildBank(from: knowledge, at: bankURL, tokenizer: bankTokenizer, keyEmbedder: keyEmbedder,
+                          embedderName: (embedder ?? model).path, knowledgeLength: outcome.memory.knowledgeLength)
+        }
         let checkpoint = path("memory.safetensors")
         var training = outcome
         training.qwen3ModelPath = model.path
@@ -63,10 +68,10 @@ struct DemoPipeline {
         /// Memory off, the gold row and RAG (off: the same for every retriever; RAG: its top row) run
         /// with the lexical retriever only, to keep the demo within its time.
         func evaluator(_ bank: MemoryBank, _ retriever: MemoryConfig.Retriever, memoryOff: Bool, oracle: Bool) throws -> MemoryEvaluator {
-            let encoder = retriever == .lexical ? nil : try makeEmbedder(path: embedder!, textEncoder: { tokenizer.encode($0) })
-            return try MemoryEvaluator(
+            try MemoryEvaluator(
                 memory: memory, bank: bank, tokenizer: tokenizer, eosTokenIds: ends,
-                retriever: MemoryRetriever(bank: bank, retriever: retriever, embedder: encoder, count: memory.config.numCandidates),
+                retriever: MemoryRetriever(bank: bank, retriever: retriever, embedder: retriever == .lexical ? nil : keyEmbedder,
+                                           count: memory.config.numCandidates),
                 settings: .init(maxNewTokens: 24, memoryOff: memoryOff, oracle: oracle, rag: retriever == .lexical, template: template))
         }
         let items = Self.spread(try EvaluationData.load(url: evalQuestions).items, limit)
@@ -123,16 +128,14 @@ struct DemoPipeline {
         return Result(table: report.table(), examples: try report.examples(lexical!))
     }
 
-    /// The bank of every fact, tokenised with the backbone's tokenizer, keys from the embedder (or the
-    /// backbone), BM25 over each row's text, subject and predicate (README, The main job).
-    private func buildBank(from knowledge: URL, at url: URL, model: URL, knowledgeLength: Int) throws {
-        let tokenizer = try BankTokenizer(url: model)
-        let keyEmbedder = try makeEmbedder(path: embedder ?? model, textEncoder: { tokenizer.tokenizer.encode($0) })
+    /// The bank of every fact, tokenised with the backbone's tokenizer, keys from `keyEmbedder`, BM25 over each row's text, subject and predicate (README, The main job).
+    private func buildBank(from knowledge: URL, at url: URL, tokenizer: BankTokenizer, keyEmbedder: SentenceEmbedder, embedderName: String,
+                           knowledgeLength: Int) throws {
         var config = MemoryConfig()
         config.knowledgeLength = knowledgeLength
         var bar: ProgressBar?, phase = ""
         let (_, report) = try MemoryBuilder.build(
-            try KnowledgeBase.load(knowledge), at: url, tokenizer: tokenizer, embedder: keyEmbedder, embedderName: (embedder ?? model).path,
+            try KnowledgeBase.load(knowledge), at: url, tokenizer: tokenizer, embedder: keyEmbedder, embedderName: embedderName,
             config: config, knowledgeNum: nil, seed: 0, lexicalFields: .textSubjectPredicate
         ) { name, done, total in
             if name != phase { bar?.finish(); phase = name; bar = ProgressBar(total: total, unit: name) }
@@ -190,8 +193,7 @@ struct DemoPipeline {
         for file in files {
             for item in try EvaluationData.load(url: file).items {
                 guard let uuid = item.factUUID, let row = rows[uuid] else { continue }
-                lines += JSONValue.object([("query", .string(item.question)), ("target_indices", .array([.number(String(row))])),
-                                           ("target_scores", .array([.number("1.0")]))]).pythonJSON() + "\n"
+                lines += RouterExample.jsonLine(query: item.question, targets: [(row: row, score: 1)])
             }
         }
         try AtomicFile.write(Array(lines.utf8), to: labels)

@@ -27,6 +27,15 @@ public struct RouterExample: Sendable {
         return (examples, problems)
     }
 
+    /// One labelled query as `load` reads it: {"query", "target_indices", "target_scores"}, newline-terminated.
+    public static func jsonLine(query: String, targets: [(row: Int, score: Float)]) -> String {
+        JSONValue.object([
+            ("query", .string(query)),
+            ("target_indices", .array(targets.map { .number(String($0.row)) })),
+            ("target_scores", .array(targets.map { .number(jsonNumber($0.score)) })),
+        ]).pythonJSON() + "\n"
+    }
+
     static func parse(_ object: JSONValue, line: Int, bank: MemoryBank) throws -> RouterExample {
         guard let query = object["query"]?.stringValue else { throw ConfigError("missing string field \"query\"") }
         guard let rows = object["target_indices"]?.arrayValue?.map({ $0.intValue }), !rows.isEmpty, !rows.contains(nil) else {
