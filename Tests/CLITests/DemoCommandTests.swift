@@ -23,16 +23,12 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
     func testMissingDataAndAForeignOutputDirectoryAreRefusedByName() throws {
         let empty = work.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let missing = try CommandLineRunner.run(["demo", "--data", empty.path, "--out", work.appendingPathComponent("o").path])
-        XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.stderr.contains("\(empty.path)/knowledge.jsonl: missing"), missing.stderr)
+        try refused(["demo", "--data", empty.path, "--out", work.appendingPathComponent("o").path], "\(empty.path)/knowledge.jsonl: missing")
 
         let foreign = work.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: foreign.appendingPathComponent("training"), withIntermediateDirectories: true)
         try "mine".write(to: foreign.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
-        let refused = try CommandLineRunner.run(["demo", "--data", Self.demo.path, "--out", foreign.path])
-        XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("holds other files"), refused.stderr)
+        try refused(["demo", "--data", Self.demo.path, "--out", foreign.path], "holds other files")
         XCTAssertTrue(FileManager.default.fileExists(atPath: foreign.appendingPathComponent("training").path), "nothing of it removed")
     }
 
@@ -46,12 +42,12 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         // The bank: every country-level fact, the facts the questions ask about, and 2,000 other cities.
         var asked = Set<String>()
         for line in evaluation + unseen + training + known {
-            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let object = try json(line)
             asked.insert(try XCTUnwrap(object["fact_uuid"] as? String))
         }
         var cities = 0
         let knowledge = try lines("knowledge.jsonl").filter { line in
-            let fact = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let fact = try json(line)
             if fact["predicate"] as? String != "country" || asked.contains(fact["uuid"] as? String ?? "") { return true }
             cities += 1
             return cities <= 2000
@@ -69,7 +65,7 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         print(result.stdout)
 
-        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        let summary = try json(String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8))
         let lexical = try XCTUnwrap((summary["retrievers"] as? [String: Any])?["lexical"] as? [String: Any])
         let off = try XCTUnwrap(lexical["accuracy_memory_off"] as? Double), on = try XCTUnwrap(lexical["accuracy_memory_on"] as? Double)
         XCTAssertEqual(lexical["items"] as? Int, evaluation.count)
@@ -86,7 +82,7 @@ final class DemoCommandTests: TemporaryDirectoryTestCase {
         // The stable outputs: eval.jsonl matches the items, the memory opens with the bank.
         let eval = try String(contentsOf: out.appendingPathComponent("eval.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(eval.count, evaluation.count)
-        let first = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval[0].utf8)) as? [String: Any])
+        let first = try json(String(eval[0]))
         for key in ["question", "answer", "fact_uuid", "row", "predicate", "subject"] { XCTAssertNotNil(first[key], key) }
         for name in ["report.md", "accuracy.svg", "training.svg", "memory.safetensors", "backbone/config.json", "bank/bank.sqlite"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)

@@ -14,17 +14,6 @@ final class EvalCommandTests: TemporaryDirectoryTestCase {
         return result
     }
 
-    func refused(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try CommandLineRunner.run(arguments)
-        XCTAssertFalse(result.signaled, file: file, line: line)
-        XCTAssertNotEqual(result.status, 0, "\(arguments.joined(separator: " ")) succeeded", file: file, line: line)
-        XCTAssertTrue(result.stderr.contains(expected), "expected '\(expected)' in: \(result.stderr)", file: file, line: line)
-    }
-
-    func json(_ text: String) throws -> [String: Any] {
-        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    }
-
     static let capitals = [("Peru", "Lima"), ("Austria", "Vienna"), ("Chile", "Santiago"), ("Kenya", "Nairobi"), ("Japan", "Tokyo")]
 
     /// The model, a bank of the capitals (uuids u0…u4) and memory weights whose o_proj is random.
