@@ -34,10 +34,11 @@ READING=${READING:-out/demo-corpus/stage3.jsonl}
 FROM_STAGE=${FROM_STAGE:-1}
 [ -f "$READING" ] || python3 scripts/demo/make_corpus.py --out "$READING" --country-repeats 0 --city-fraction 0 \
   --names-fraction 0 --reading-fraction 1.0 --question-repeats 1 --name-chat-repeats 1
-# continue_training MODEL CORPUS LR EPOCHS SEED OUT_DIR SAVE_DIR: stages 2 and 3 continue a model.
-continue_training() {
+# pretrain_stage MODEL_SETTING CORPUS LR EPOCHS SEED OUT_DIR SAVE_DIR [SETTING ...]: one stage; MODEL_SETTING
+# is model.config_path=... (from scratch) or model.qwen3_model_path=... (continuing a model).
+pretrain_stage() {
   "$BIN" pretrain \
-    model.qwen3_model_path="$1" \
+    "$1" \
     model.tokenizer_path=data/demo/tokenizer \
     model.max_seq_len=256 \
     dataset.dataset_path="$2" \
@@ -45,6 +46,7 @@ continue_training() {
     training.epochs="$4" training.warmup_ratio=0.05 training.weight_decay=0.1 training.grad_clip=1.0 \
     training.seed="$5" training.shuffle=true \
     logging.out_dir="$6" logging.save_interval=200 \
+    "${@:8}" \
     --save-model "$7"
 }
 if [ "$FROM_STAGE" -le 2 ]; then
@@ -80,19 +82,9 @@ cat > "$OUT/config.json" <<JSON
 }
 JSON
 rm -rf "$OUT/metrics.jsonl" "$OUT/stage2" "$OUT/stage1-model"
-"$BIN" pretrain \
-  model.config_path="$OUT/config.json" \
-  model.tokenizer_path=data/demo/tokenizer \
-  model.max_seq_len=256 \
-  dataset.dataset_path="$CORPUS" \
-  training.learning_rate="$LR" training.batch_size="$BATCH" training.accumulation_steps=1 \
-  training.epochs="$EPOCHS" training.warmup_ratio=0.05 training.weight_decay=0.1 training.grad_clip=1.0 \
-  training.seed="$SEED" training.shuffle=true \
-  logging.out_dir="$OUT" logging.save_interval=200 \
-  "${EXTRA[@]}" \
-  --save-model "$OUT/stage1-model"
+pretrain_stage model.config_path="$OUT/config.json" "$CORPUS" "$LR" "$EPOCHS" "$SEED" "$OUT" "$OUT/stage1-model" "${EXTRA[@]}"
 mkdir -p "$OUT/stage2"
-continue_training "$OUT/stage1-model" "$CHATS" "${LR2:-2e-3}" "${EPOCHS2:-2}" $((SEED + 1)) "$OUT/stage2" "$MODEL"
+pretrain_stage model.qwen3_model_path="$OUT/stage1-model" "$CHATS" "${LR2:-2e-3}" "${EPOCHS2:-2}" $((SEED + 1)) "$OUT/stage2" "$MODEL"
 # Stop at <|im_end|> (end of an assistant turn) or <|endoftext|>; greedy by default.
 cat > "$MODEL/generation_config.json" <<JSON
 {
@@ -106,7 +98,7 @@ JSON
 fi
 mkdir -p "$OUT/stage3"
 rm -rf "$OUT/stage3/metrics.jsonl" "$OUT/stage3-model"
-continue_training "$MODEL" "$READING" "${LR3:-1e-3}" "${EPOCHS3:-2}" $((SEED + 2)) "$OUT/stage3" "$OUT/stage3-model"
+pretrain_stage model.qwen3_model_path="$MODEL" "$READING" "${LR3:-1e-3}" "${EPOCHS3:-2}" $((SEED + 2)) "$OUT/stage3" "$OUT/stage3-model"
 log=$(mktemp)
 { grep -v '"stage":3' "$MODEL/training_log.jsonl" || true; sed 's/^{/{"stage":3,/' "$OUT/stage3/metrics.jsonl"; } > "$log"
 cp "$OUT/stage3-model/model.safetensors" "$MODEL/model.safetensors"
