@@ -1,5 +1,6 @@
 """Shared helpers for the benchmarks: run ours and the PyTorch reference alternately, in fresh
 processes, on the same work, and report both and their ratio."""
+import argparse
 import json
 import os
 import resource
@@ -32,6 +33,25 @@ def alternate(ours_cmd, torch_cmd, rounds, env=None):
         results["torch"].append(run_json(torch_cmd, env))
         print(f"round {r + 1}: ours {results['ours'][-1]}\n         torch {results['torch'][-1]}", flush=True)
     return results
+
+
+def step_bench_runs(script, torch_worker, ours_args, make_model):
+    """The main of a training-step benchmark (--rounds, --steps, --torch-worker): in the worker process
+    runs torch_worker(steps) and returns None; otherwise makes the model, builds the bench binary and
+    alternates our command (BENCH_BIN + ours_args(steps)) with the PyTorch worker on 2 threads."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--torch-worker", action="store_true")
+    a = p.parse_args()
+    if a.torch_worker:
+        torch_worker(a.steps)
+        return None
+    make_model()
+    build()
+    print(f"float32, 2 threads, {coretype()}")
+    return alternate([BENCH_BIN] + ours_args(a.steps), [sys.executable, script, "--torch-worker", "--steps", str(a.steps)],
+                     a.rounds, thread_env(2))
 
 
 def best(runs, key, higher=True):

@@ -11,7 +11,6 @@ matrices, lr 5e-5): MemoryTrainingConfig's defaults. Both run with 2 threads, al
 processes; one warm-up step, then the best of --steps; the best round of each is compared.
 Usage: python3 bench/train_memory_bench.py [--rounds 2] [--steps 2]
 """
-import argparse
 import json
 import os
 import sys
@@ -79,20 +78,12 @@ def torch_worker(steps):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--steps", type=int, default=2)
-    p.add_argument("--torch-worker", action="store_true")
-    a = p.parse_args()
-    if a.torch_worker:
-        return torch_worker(a.steps)
-    qwen3_bench.make_model(MODEL_DIR)
-    common.build()
-    print(f"float32, 2 threads, {common.coretype()}")
-    ours = [common.BENCH_BIN, "train-memory", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
-            "--prompt", str(PROMPT), "--candidates", str(CANDIDATES), "--steps", str(a.steps)]
-    runs = common.alternate(ours, [sys.executable, __file__, "--torch-worker", "--steps", str(a.steps)],
-                            a.rounds, common.thread_env(2))
+    def ours(steps):
+        return ["train-memory", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
+                "--prompt", str(PROMPT), "--candidates", str(CANDIDATES), "--steps", str(steps)]
+    runs = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    if runs is None:
+        return
     print()
     label = f"memory step {BATCH}x{TOKENS}"
     common.report(runs, "tokens_per_s", f"{label} tokens/s", width=32)

@@ -9,7 +9,6 @@ train_full_bench.py.) Both run with 2 threads, alternately, in fresh processes; 
 compared.
 Usage: python3 bench/train_step_bench.py [--rounds 2] [--steps 2]
 """
-import argparse
 import json
 import os
 import sys
@@ -60,20 +59,12 @@ def torch_worker(steps):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--steps", type=int, default=2)
-    p.add_argument("--torch-worker", action="store_true")
-    a = p.parse_args()
-    if a.torch_worker:
-        return torch_worker(a.steps)
-    qwen3_bench.make_model(MODEL_DIR)
-    common.build()
-    print(f"float32, 2 threads, {common.coretype()}")
-    ours = [common.BENCH_BIN, "train-step", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
-            "--layer", str(LAYER), "--steps", str(a.steps)]
-    runs = common.alternate(ours, [sys.executable, __file__, "--torch-worker", "--steps", str(a.steps)],
-                            a.rounds, common.thread_env(2))
+    def ours(steps):
+        return ["train-step", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
+                "--layer", str(LAYER), "--steps", str(steps)]
+    runs = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    if runs is None:
+        return
     print()
     common.report(runs, "tokens_per_s", f"frozen step {BATCH}x{TOKENS} tokens/s", width=32)
     # CPU seconds per step: less sensitive than wall time when other work shares the cores.
