@@ -6,6 +6,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BENCH_BIN = os.path.join(ROOT, ".build", "release", "ExplicitLMBench")
@@ -52,6 +53,19 @@ def step_bench_runs(script, torch_worker, ours_args, make_model):
     print(f"float32, 2 threads, {coretype()}")
     return alternate([BENCH_BIN] + ours_args(a.steps), [sys.executable, script, "--torch-worker", "--steps", str(a.steps)],
                      a.rounds, thread_env(2))
+
+
+def time_steps(step, steps):
+    """Runs step() steps + 1 times (the first warms up); returns the last loss and the best wall and
+    CPU seconds of one step."""
+    best_wall = best_cpu = float("inf")
+    for s in range(steps + 1):
+        t, cpu = time.perf_counter(), time.process_time()
+        loss = step()
+        if s > 0:
+            best_wall = min(best_wall, time.perf_counter() - t)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+    return loss, best_wall, best_cpu
 
 
 def best(runs, key, higher=True):

@@ -12,7 +12,6 @@ Usage: python3 bench/train_step_bench.py [--rounds 2] [--steps 2]
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
@@ -46,13 +45,7 @@ def torch_worker(steps):
         loss.backward()
         return loss.item()
 
-    best = best_cpu = float("inf")
-    for s in range(steps + 1):  # step 0 warms up
-        t, cpu = time.perf_counter(), time.process_time()
-        loss = step()
-        if s > 0:
-            best = min(best, time.perf_counter() - t)
-            best_cpu = min(best_cpu, time.process_time() - cpu)
+    loss, best, best_cpu = common.time_steps(step, steps)
     print(json.dumps({"impl": "torch", "mode": "frozen", "loss_per_token": loss / (BATCH * TOKENS), "step_s": best,
                       "step_cpu_s": best_cpu, "tokens_per_s": BATCH * TOKENS / best,
                       "peak_rss_bytes": common.peak_rss_bytes()}))
