@@ -94,10 +94,16 @@ extension BPETokenizer {
 
     /// The text of `ids`. Invalid UTF-8 (e.g. a cut multi-byte character) becomes U+FFFD, as in Hugging Face.
     public func decode(_ ids: [Int32], skipSpecialTokens: Bool = false) -> String {
+        String(decoding: bytes(of: ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
+    }
+
+    /// The raw bytes of `ids`, before any UTF-8 repair: for byte-level BPE, the bytes of a prefix of
+    /// a text's ids are a prefix of the text's (normalised) bytes.
+    public func bytes(of ids: some Sequence<Int32>, skipSpecialTokens: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.count * 4)
+        bytes.reserveCapacity(ids.underestimatedCount * 4)
         for id in ids { appendBytes(of: id, skipSpecialTokens: skipSpecialTokens, to: &bytes) }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// The raw bytes of one id (empty for an unknown id, or a special one when skipping them).

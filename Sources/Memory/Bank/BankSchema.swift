@@ -33,9 +33,7 @@ struct BankMetadata: Equatable {
     static func createSchema(in database: BankDatabase) throws {
         try database.execute("""
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-            CREATE TABLE rows (row INTEGER PRIMARY KEY, tokens BLOB NOT NULL, object_length INTEGER NOT NULL,
-                cell INTEGER NOT NULL, text TEXT NOT NULL, uuid TEXT NOT NULL, subject TEXT NOT NULL, predicate TEXT NOT NULL,
-                object TEXT NOT NULL, source TEXT NOT NULL, key BLOB);
+            \(RowStorage.createTables)
             CREATE TABLE edits (id INTEGER PRIMARY KEY, time TEXT NOT NULL, row INTEGER NOT NULL, action TEXT NOT NULL, old TEXT, new TEXT);
             CREATE INDEX edits_by_row ON edits (row);
             """)
@@ -117,55 +115,5 @@ extension BankMetadata {
         let side = Int(Double(knowledgeNum).squareRoot().rounded())
         guard side * side == knowledgeNum else { throw fail("knowledge_num \(knowledgeNum) is not a perfect square") }
         guard knowledgeDim % 2 == 0 else { throw fail("knowledge_dim \(knowledgeDim) is odd") }
-    }
-}
-
-/// The `rows` table's statements and the conversion between its records and `MemoryRow`.
-enum BankSQL {
-    private static let columns = "tokens, object_length, cell, text, uuid, subject, predicate, object, source, key"
-    static let insertRow = "INSERT INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let upsertRow = "INSERT OR REPLACE INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let selectRow = "SELECT \(columns) FROM rows WHERE row = ?"
-    /// Every stored row in order, its index last (`row(from:)` reads the same columns).
-    static let selectAllRows = "SELECT \(columns), row FROM rows ORDER BY row"
-    static let selectAllUUIDs = "SELECT uuid, row FROM rows WHERE uuid != ''"
-
-    static func values(of row: MemoryRow, at index: Int) -> [BankStatement.Value] {
-        [
-            .integer(Int64(index)), .blob(PackedTokens.pack(row.tokens)), .integer(Int64(row.objectLength)), .integer(Int64(row.cell)),
-            .text(row.text), .text(row.uuid), .text(row.subject), .text(row.predicate), .text(row.object), .text(row.source),
-            keyValue(row.key),
-        ]
-    }
-
-    /// A key embedding as little-endian F16 bytes.
-    private static func keyValue(_ key: [Float]?) -> BankStatement.Value {
-        guard let key else { return .null }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 * key.count)
-        for v in key {
-            let bits = Float16(v).bitPattern
-            bytes.append(UInt8(truncatingIfNeeded: bits))
-            bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
-        }
-        return .blob(bytes)
-    }
-
-    /// The row of a `selectRow` result; `corrupt` makes the error for a malformed record.
-    static func row(from s: BankStatement, limit: Int, dimension: Int, corrupt: (String) -> MemoryBankError) throws -> MemoryRow {
-        guard case .blob(let packed) = s.value(0), let tokens = PackedTokens.unpack(packed, limit: limit), !tokens.isEmpty else {
-            throw corrupt("the tokens are not 1...\(limit) packed ids")
-        }
-        let objectLength = Int(s.integer(1))
-        guard objectLength >= 0, objectLength <= tokens.count else { throw corrupt("object_length \(objectLength) is out of range") }
-        var key: [Float]?
-        if !s.isNull(9) {
-            key = try s.withBlob(9) { blob in
-                guard blob.count == 2 * dimension else { throw corrupt("the key embedding has \(blob.count) bytes, expected \(2 * dimension)") }
-                return (0..<dimension).map { Float(Float16(bitPattern: UInt16(littleEndian: blob.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-            }
-        }
-        return MemoryRow(tokens: tokens, objectLength: objectLength, text: s.text(3), uuid: s.text(4), subject: s.text(5),
-                         predicate: s.text(6), object: s.text(7), source: s.text(8), cell: Int32(s.integer(2)), key: key)
     }
 }

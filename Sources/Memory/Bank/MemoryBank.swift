@@ -5,8 +5,9 @@
 /// - `bank.sqlite` (SQLite, WAL journal, synchronous=FULL): table `rows` holds one record per
 ///   non-empty row (an absent row is an empty slot): `row` (the bank row, the primary key), `tokens`
 ///   (the ids packed as unsigned LEB128, about 33 bytes for 16 Qwen3 tokens), `object_length`, `cell`,
-///   `text`, `uuid`, `subject`, `predicate`, `object`, `source`, and `key` (the key embedding as
-///   little-endian F16, or NULL). Table `edits` is the log: `time` (UTC, ISO 8601), `row`, `action`
+///   the text and metadata (stored by reference to the tokens and text where they can be: see
+///   `RowStorage`), and `key` (the key embedding as little-endian F16, or NULL); table `names` holds
+///   the predicates and sources rows refer to. Table `edits` is the log: `time` (UTC, ISO 8601), `row`, `action`
 ///   (`edit`, `add`, `delete`), `old` and `new` (the row as JSON text, NULL for an empty row).
 ///   Table `meta` repeats the index's metadata so that the two files cannot be mixed up.
 /// - `index.safetensors`: the static index, written once when the bank is built (atomically):
@@ -40,7 +41,7 @@ public struct MemoryBankError: Error, CustomStringConvertible, Sendable {
 
 public final class MemoryBank {
     public static let format = "explicitlm-memory-bank"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     public static let databaseName = "bank.sqlite"
     public static let indexName = "index.safetensors"
     /// The tokenizer's files, copied into the bank (tokenizer_config.json names its pad and eos).
@@ -69,6 +70,7 @@ public final class MemoryBank {
 
     public let tokenizer: BankTokenizer
     let database: BankDatabase
+    private let storage: RowStorage
     private let metadata: BankMetadata
     private var dataVersion: Int64
     private var cellIndexCache: (offsets: [Int32], entries: [Int32])?
@@ -90,6 +92,8 @@ public final class MemoryBank {
         self.metadata = metadata
         self.tokenizer = tokenizer
         self.database = database
+        storage = RowStorage(tokenizer: tokenizer.tokenizer, names: try BankNames(database: database), limit: metadata.knowledgeLength,
+                             dimension: metadata.knowledgeDim)
         dataVersion = 0
         tokens = []
         lengths = []
@@ -137,7 +141,7 @@ public final class MemoryBank {
         var cells = [Int32](repeating: -1, count: n)
         var texts: [(row: Int, text: String)] = []
         let vocabulary = tokenizer.tokenizer.vocabularySize
-        let statement = try database.prepare("SELECT row, tokens, cell, text, subject, predicate FROM rows ORDER BY row")
+        let statement = try database.prepare("SELECT row, tokens, cell, text_prefix, text, object_length, subject, predicate FROM rows ORDER BY row")
         try statement.bind([])
         while try statement.step() {
             let row = statement.integer(0)
@@ -156,7 +160,12 @@ public final class MemoryBank {
             guard cell >= -1, cell < n else { throw corrupt("row \(r): cell \(cell) is outside the grid (-1..<\(n))") }
             lengths[r] = Int32(count)
             cells[r] = Int32(cell)
-            texts.append((r, lexicalFields.document(text: statement.text(3), subject: statement.text(4), predicate: statement.text(5))))
+            let objectLength = Int(statement.integer(5))
+            guard objectLength >= 0, objectLength <= count else { throw corrupt("row \(r): object_length \(objectLength) is out of range") }
+            let parts = try storage.lexicalParts(tokens: tokens[r * lk..<r * lk + count], objectLength: objectLength, from: statement) {
+                corrupt("row \(r): \($0)")
+            }
+            texts.append((r, lexicalFields.document(text: parts.text, subject: parts.subject, predicate: parts.predicate)))
         }
         self.tokens = tokens
         self.lengths = lengths
@@ -201,12 +210,13 @@ public final class MemoryBank {
             try BankMetadata.createSchema(in: database)
             try database.transaction {
                 try metadata.write(to: database)
-                let insert = try database.prepare(BankSQL.insertRow)
+                let storage = RowStorage(tokenizer: tokenizer.tokenizer, names: try BankNames(database: database), limit: lk, dimension: dim)
+                let insert = try database.prepare(RowStorage.insertRow)
                 var count = 0
                 for row in rows {
                     guard count < n else { throw MemoryBankError("\(url.path): more facts than the bank's \(n) rows (knowledge_num)") }
                     try metadata.check(row, tokenizer: tokenizer, what: "\(url.path): fact \(count)")
-                    try insert.run(BankSQL.values(of: row, at: count))
+                    try insert.run(try storage.values(of: row, at: count))
                     count += 1
                 }
             }
@@ -251,11 +261,11 @@ public final class MemoryBank {
 
     /// Every non-empty row with its index, in bank order.
     public func allRows() throws -> [(index: Int, row: MemoryRow)] {
-        let statement = try database.prepare(BankSQL.selectAllRows)
+        let statement = try database.prepare(RowStorage.selectAllRows)
         var rows: [(index: Int, row: MemoryRow)] = []
         while try statement.step() {
-            let index = Int(statement.integer(10))
-            rows.append((index, try BankSQL.row(from: statement, limit: knowledgeLength, dimension: knowledgeDim) { corrupt("row \(index): \($0)") }))
+            let index = Int(statement.integer(Int32(RowStorage.columnCount)))
+            rows.append((index, try storage.row(from: statement) { corrupt("row \(index): \($0)") }))
         }
         return rows
     }
@@ -263,7 +273,7 @@ public final class MemoryBank {
     /// The row of each fact uuid (method §7: `fact_uuid` names a gold row); a uuid held by several
     /// rows maps to the first.
     public func rowsByUUID() throws -> [String: Int] {
-        let statement = try database.prepare(BankSQL.selectAllUUIDs)
+        let statement = try database.prepare(RowStorage.selectAllUUIDs)
         var map: [String: Int] = [:]
         while try statement.step() {
             let row = Int(statement.integer(1))
@@ -273,11 +283,11 @@ public final class MemoryBank {
     }
 
     func readRow(_ row: Int) throws -> MemoryRow? {
-        let statement = try database.cached(BankSQL.selectRow)
+        let statement = try database.cached(RowStorage.selectRow)
         defer { statement.reset() }
         try statement.bind([.integer(Int64(row))])
         guard try statement.step() else { return nil }
-        return try BankSQL.row(from: statement, limit: knowledgeLength, dimension: knowledgeDim) { corrupt("row \(row): \($0)") }
+        return try storage.row(from: statement) { corrupt("row \(row): \($0)") }
     }
 
     func checkInside(_ row: Int) throws {
@@ -302,6 +312,15 @@ public final class MemoryBank {
         return try KeyGrid(keys: keys, cells: cells)
     }
 
+    /// How many rows store their text and metadata by reference (bank reports, tests).
+    public func storageCounts() throws -> RowStorageCounts {
+        let s = try database.prepare(RowStorage.countForms)
+        try s.bind([])
+        guard try s.step() else { throw corrupt("cannot count the rows") }
+        func count(_ column: Int32) -> Int { Int(s.integer(column)) }
+        return RowStorageCounts(rows: count(0), textFromTokens: count(1), subjectAsSpan: count(2), objectFromTokens: count(3), objectAsSpan: count(4))
+    }
+
     /// SQLite's own check of the database file: "ok" when it is sound.
     public func integrityCheck() throws -> String {
         guard case .text(let result) = try database.scalar("PRAGMA integrity_check") else { return "no result" }
@@ -321,6 +340,8 @@ public final class MemoryBank {
     @discardableResult
     func write(row: Int, _ change: (MemoryRow?) throws -> (new: MemoryRow?, action: String)) throws -> (old: MemoryRow?, new: MemoryRow?) {
         try checkInside(row)
+        var committed = false
+        defer { storage.names.finish(committed: committed) }
         let (old, new) = try database.transaction { () throws -> (MemoryRow?, MemoryRow?) in
             guard try currentDataVersion() == dataVersion else {
                 throw MemoryBankError("\(url.path): another process changed the bank since it was opened; open it again to edit")
@@ -329,7 +350,7 @@ public final class MemoryBank {
             let (new, action) = try change(old)
             if let new {
                 try metadata.check(new, tokenizer: tokenizer, what: "\(url.path): row \(row)")
-                try database.cached(BankSQL.upsertRow).run(BankSQL.values(of: new, at: row))
+                try database.cached(RowStorage.upsertRow).run(try storage.values(of: new, at: row))
             } else {
                 try database.cached("DELETE FROM rows WHERE row = ?").run([.integer(Int64(row))])
             }
@@ -339,6 +360,7 @@ public final class MemoryBank {
             ])
             return (old, new)
         }
+        committed = true
         let lk = knowledgeLength
         for p in 0..<lk { tokens[row * lk + p] = p < (new?.tokens.count ?? 0) ? new!.tokens[p] : padTokenId }
         lengths[row] = Int32(new?.tokens.count ?? 0)

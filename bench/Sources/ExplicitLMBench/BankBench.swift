@@ -30,9 +30,10 @@ func benchBank(_ options: [String: String]) throws {
     let reuse = options["reuse"] == "1"
     let buildSeconds = reuse ? 0 : try seconds { try MemoryBank.create(at: directory, rows: rows, tokenizer: tokenizer, config: config) }
     defer { if options["out"] == nil { try? FileManager.default.removeItem(at: directory) } }
-    var diskBytes = 0
+    var diskBytes = 0, fileBytes: [String: Int] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
-        diskBytes += (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.size] as? Int) ?? 0
+        fileBytes[name] = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.size] as? Int) ?? 0
+        diskBytes += fileBytes[name]!
     }
 
     let residentBefore = residentBytes()
@@ -64,6 +65,7 @@ func benchBank(_ options: [String: String]) throws {
         editTimes.append(try seconds { try bank.edit(row: row, MemoryChange(text: fact.sentence + " (edit \(e))", object: fact.object)) })
     }
     let integrity = try bank.integrityCheck()
+    let forms = try bank.storageCounts()
     func milliseconds(_ times: [Double], _ q: Double) -> Double {
         times.isEmpty ? 0 : times.sorted()[min(times.count - 1, Int(q * Double(times.count)))] * 1000
     }
@@ -75,7 +77,8 @@ func benchBank(_ options: [String: String]) throws {
         "query_ms_mean": queryTimes.reduce(0, +) / Double(max(1, queryTimes.count)) * 1000, "query_ms_median": milliseconds(queryTimes, 0.5),
         "query_cpu_ms_mean": queryCPUSeconds / Double(max(1, queries)) * 1000,
         "query_ms_p99": milliseconds(queryTimes, 0.99), "query_recall_at_16": Double(hits) / Double(max(1, queries)),
-        "integrity": integrity,
+        "integrity": integrity, "database_bytes": fileBytes[MemoryBank.databaseName] ?? 0, "tokenizer_bytes": fileBytes["tokenizer.json"] ?? 0,
+        "text_from_tokens": forms.textFromTokens, "subject_as_span": forms.subjectAsSpan, "object_from_tokens": forms.objectFromTokens,
     ])
 }
 
