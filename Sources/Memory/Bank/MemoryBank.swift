@@ -74,6 +74,7 @@ public final class MemoryBank {
     private let metadata: BankMetadata
     private var dataVersion: Int64
     private var cellIndexCache: (offsets: [Int32], entries: [Int32])?
+    private var keyGridCache: KeyGrid?
 
     /// n = √N.
     public var gridSide: Int { Int(Double(knowledgeNum).squareRoot().rounded()) }
@@ -306,10 +307,24 @@ public final class MemoryBank {
     }
 
     /// The multi-index over the bank's keys and cells (method §3), for dense and encoder retrieval;
-    /// nil when the bank has no keys.
+    /// nil when the bank has no keys. Built on demand (O(N)) and kept until the next edit.
     public func keyGrid() throws -> KeyGrid? {
         guard let keys else { return nil }
-        return try KeyGrid(keys: keys, cells: cells)
+        if let keyGridCache { return keyGridCache }
+        let grid = try KeyGrid(keys: keys, cells: cells)
+        keyGridCache = grid
+        return grid
+    }
+
+    /// Row `row`'s stored key embedding (K values), nil for an empty row or one without a key; reads
+    /// only that column, for the encoder retriever's exact re-scoring.
+    public func keyEmbedding(row: Int) throws -> [Float]? {
+        try checkInside(row)
+        let statement = try database.cached("SELECT key FROM rows WHERE row = ?")
+        defer { statement.reset() }
+        try statement.bind([.integer(Int64(row))])
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return try statement.withBlob(0) { try RowStorage.key(from: $0, dimension: knowledgeDim) { corrupt("row \(row): \($0)") } }
     }
 
     /// How many rows store their text and metadata by reference (bank reports, tests).
@@ -366,6 +381,7 @@ public final class MemoryBank {
         lengths[row] = Int32(new?.tokens.count ?? 0)
         cells[row] = new?.cell ?? -1
         cellIndexCache = nil
+        keyGridCache = nil
         lexical.update(row: row, old: old.map(lexicalFields.document(of:)), new: new.map(lexicalFields.document(of:)))
         return (old, new)
     }

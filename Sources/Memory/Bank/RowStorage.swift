@@ -102,13 +102,7 @@ struct RowStorage {
         let objectLength = Int(s.integer(1))
         guard objectLength >= 0, objectLength <= tokens.count else { throw corrupt("object_length \(objectLength) is out of range") }
         let text = try self.text(tokens: tokens, objectLength: objectLength, from: s, corrupt: corrupt)
-        var key: [Float]?
-        if !s.isNull(10) {
-            key = try s.withBlob(10) { blob in
-                guard blob.count == 2 * dimension else { throw corrupt("the key embedding has \(blob.count) bytes, expected \(2 * dimension)") }
-                return (0..<dimension).map { Float(Float16(bitPattern: UInt16(littleEndian: blob.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-            }
-        }
+        let key = s.isNull(10) ? nil : try s.withBlob(10) { try Self.key(from: $0, dimension: dimension, corrupt: corrupt) }
         let object = s.isNull(8)
             ? String(decoding: tokenizer.bytes(of: tokens.suffix(objectLength)), as: UTF8.self)
             : try Self.resolve(s.value(8), in: text, field: "object", corrupt: corrupt)
@@ -116,6 +110,12 @@ struct RowStorage {
                          subject: try Self.resolve(s.value(6), in: text, field: "subject", corrupt: corrupt),
                          predicate: try names.value(of: s.integer(7), corrupt: corrupt), object: object,
                          source: try names.value(of: s.integer(9), corrupt: corrupt), cell: Int32(s.integer(2)), key: key)
+    }
+
+    /// A key embedding from its little-endian F16 bytes.
+    static func key(from blob: UnsafeRawBufferPointer, dimension: Int, corrupt: (String) -> MemoryBankError) throws -> [Float] {
+        guard blob.count == 2 * dimension else { throw corrupt("the key embedding has \(blob.count) bytes, expected \(2 * dimension)") }
+        return (0..<dimension).map { Float(Float16(bitPattern: UInt16(littleEndian: blob.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
     }
 
     /// The text's UTF-8 bytes from the row's tokens and columns 3 and 4 of `s`.

@@ -55,14 +55,17 @@ public struct MemoryRetriever {
     private func encoder(_ query: String) throws -> [RetrievedRow] {
         guard let embedder, let grid = try bank.keyGrid() else { return [] }
         let q = try embedder.embed([query])[0]
-        var missing: Int?
+        var failure: Error?
         let rows = q.withUnsafeBufferPointer { q in
             CandidateMerging.encoder(grid: grid, query: q.baseAddress!, halfTopK: halfTopK, count: count) { row in
-                guard let key = (try? bank.row(row))??.key else { missing = row; return [Float](repeating: 0, count: q.count) }
-                return key
+                do {
+                    if let key = try bank.keyEmbedding(row: row) { return key }
+                    failure = MemoryError("\(bank.url.path): row \(row) sits in a cell but has no stored key embedding")
+                } catch { failure = error }
+                return [Float](repeating: 0, count: q.count)
             }
         }
-        if let missing { throw MemoryError("\(bank.url.path): row \(missing) sits in a cell but has no stored key embedding") }
+        if let failure { throw failure }
         return rows
     }
 
