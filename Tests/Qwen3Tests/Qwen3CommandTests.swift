@@ -33,6 +33,26 @@ final class Qwen3CommandTests: XCTestCase {
         XCTAssertEqual(result.stdout, golden.generated.map(String.init).joined(separator: " ") + "\n")
     }
 
+    /// `--stats`: one JSON line on stderr after the answer, counting what was generated, the answer unchanged.
+    func testGenerateStatsPrintsOneJSONLineOnStderr() throws {
+        let golden = try Fixtures.golden(variant)
+        let prompt = golden.prompt.map(String.init).joined(separator: ",")
+        let result = try CommandLineRunner.run(["generate", "--model", model, "--ids", prompt, "--max-new-tokens", "32", "--print-ids", "--stats"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, golden.generated.map(String.init).joined(separator: " ") + "\n")
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stderr)
+        let stats = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(Set(stats.keys), ["prompt_tokens", "prefill_tokens_per_s", "generated_tokens", "decode_tokens_per_s", "load_s"])
+        XCTAssertEqual(stats["prompt_tokens"] as? Int, golden.prompt.count)
+        XCTAssertEqual(stats["generated_tokens"] as? Int, golden.generated.count)
+        for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "load_s"] {
+            let value = try XCTUnwrap((stats[key] as? NSNumber)?.doubleValue, key)
+            XCTAssertGreaterThan(value, 0, key)
+            XCTAssertTrue(value.isFinite, key)
+        }
+    }
+
     func testSampledGenerationRepeatsWithItsSeed() throws {
         let args = ["generate", "--model", model, "--ids", "11,42,77", "--max-new-tokens", "12",
                     "--temperature", "1.3", "--top-k", "40", "--top-p", "0.9", "--print-ids"]

@@ -30,6 +30,8 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var memoryOptions: MemoryOptions
     @Flag(help: "With --memory: after the answer, print the bank rows the answer used, with their text.") var showMemory = false
     @Flag(help: "Print {\"text\", \"ids\", \"memory\": [{\"row\", \"text\", \"score\"}]} instead of streaming.") var json = false
+    @Flag(help: "After the run, print one JSON line on stderr: prompt_tokens, prefill_tokens_per_s, generated_tokens, decode_tokens_per_s, load_s.")
+    var stats = false
 
     func validate() throws {
         guard (ids == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --ids and --prompt") }
@@ -44,6 +46,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = DispatchTime.now()
         let qwen = try Qwen3Model.load(directory: model.directory)
         // A tokenizer is needed for text in, and used for text out whenever there is one.
         let tokenizerURL = tokenizer.map { URL(fileURLWithPath: $0) } ?? model.directory
@@ -79,14 +82,19 @@ struct GenerateCommand: ParsableCommand {
         let generator = Generator(model: qwen, eosTokenIds: eos)
         let used = { memory?.rowsUsed(from: promptIds.count) ?? [] }
         let chunk = memory?.prefillChunkSize(prompt: promptIds.count) ?? 512
+        let timings = GenerationTimings()
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        defer { if stats { printStats(timings, loadSeconds: loadSeconds) } }
         guard let tok, !printIds else {
-            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook)
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk,
+                                               afterLayer: memory?.hook, timings: timings)
             print(generated.map(String.init).joined(separator: " "))
             if showMemory, let memory { try printRows(used(), bank: memory.bank) }
             return
         }
         if json {
-            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook)
+            let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk,
+                                               afterLayer: memory?.hook, timings: timings)
             let rows: [JSONValue] = try memory.map { m in
                 try used().map { r in .object([("row", .number(String(r.row))), ("text", .string(try m.bank.row(r.row)?.text ?? "")),
                                              ("score", .number(jsonNumber(r.score)))]) }
@@ -97,12 +105,23 @@ struct GenerateCommand: ParsableCommand {
         }
         var decoder = tok.makeStreamingDecoder(skipSpecialTokens: true)
         let out = FileHandle.standardOutput
-        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook, onToken: { id in
+        generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk, afterLayer: memory?.hook,
+                           timings: timings, onToken: { id in
             out.write(Data(decoder.push(id).utf8))
             return true
         })
         out.write(Data((decoder.finish() + "\n").utf8))
         if showMemory, let memory { try printRows(used(), bank: memory.bank) }
+    }
+
+    /// One JSON line on stderr, after everything on stdout.
+    private func printStats(_ t: GenerationTimings, loadSeconds: Double) {
+        let line = JSONValue.object([
+            ("prompt_tokens", .number(String(t.promptTokens))), ("prefill_tokens_per_s", .number(jsonNumber(t.prefillTokensPerSecond))),
+            ("generated_tokens", .number(String(t.generatedTokens))), ("decode_tokens_per_s", .number(jsonNumber(t.decodeTokensPerSecond))),
+            ("load_s", .number(jsonNumber(loadSeconds))),
+        ]).pythonJSON()
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// "memory: row R (score S): text" for each row the answer used.
