@@ -29,8 +29,11 @@ let package = Package(
     targets: [
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        // Flat float buffers, GEMM, threads and the forward/backward kernels of every op.
-        .target(name: "Compute", dependencies: ["CBLAS"], swiftSettings: uncheckedKernels),
+        // Our own GEMM/GEMV kernels in C: AVX-512 and AVX2+FMA microkernels chosen at run time (each
+        // function carries its own target attribute, so the file builds for any x86-64), a portable path.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Flat float buffers, the backend seam (own kernels or OpenBLAS), threads and the forward/backward kernels of every op.
+        .target(name: "Compute", dependencies: ["CBLAS", "CKernels"], swiftSettings: uncheckedKernels),
         // SQLite's C library (Debian: libsqlite3-dev): the memory bank's rows and edit log.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // Writing files safely: atomic replacement, one-rename directories, append-only logs.

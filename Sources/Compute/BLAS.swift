@@ -1,6 +1,7 @@
 import CBLAS
 
-/// GEMM through OpenBLAS. All matrices are row-major float32.
+/// OpenBLAS, the comparison backend behind `Backend` (EXPLICITLM_BACKEND=openblas); only `Backend`
+/// calls it. All matrices are row-major float32.
 public enum BLAS {
     /// C[m,n] = alpha · op(A) · op(B) + beta · C, with op(A) [m,k] and op(B) [k,n].
     /// `transA`/`transB` say that A is stored [k,m] / B is stored [n,k].

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -10,11 +11,14 @@ public enum Parallel {
     }()
 
     /// Calls `body(range)` on contiguous chunks of 0..<count, in parallel when the work is large
-    /// enough to pay for it (`grain` items or more per chunk).
+    /// enough to pay for it (`grain` items or more per chunk). With `chunksPerWorker` > 1 the work is
+    /// cut finer than the workers, and Dispatch hands the next chunk to whichever thread is free: when
+    /// a neighbouring process takes a core, the other threads take over its share instead of waiting.
     @inline(__always)
-    public static func forChunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = min(workers, max(1, count / max(grain, 1)))
-        if chunks <= 1 {
+    public static func forChunks(_ count: Int, grain: Int = 1, chunksPerWorker: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workers * max(1, chunksPerWorker), max(1, count / max(grain, 1)))
+        // Inside a chunk already, the work stays on this thread: the cores are busy with the outer loop.
+        if chunks <= 1 || elm_parallel_inside() != 0 {
             body(0..<count)
             return
         }
@@ -24,7 +28,10 @@ public enum Parallel {
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                if lo < hi { shared.value(lo..<hi) }
+                guard lo < hi else { return }
+                let outer = elm_parallel_mark(1)
+                shared.value(lo..<hi)
+                elm_parallel_mark(outer)
             }
         }
     }

@@ -17,10 +17,11 @@ enum BertAttention {
         var longest = 0
         for b in 0..<sequences { longest = max(longest, offsets[b + 1] - offsets[b]) }
         let maxLength = longest
-        // One work item per (sequence, head); each writes its own [L, d] block of `out`. Short
-        // sequences run items in parallel; long ones one at a time, so that OpenBLAS (which threads
-        // GEMMs above ~2.6e5 multiply-adds) is not entered from several threads at once.
-        let itemsInParallel = maxLength * maxLength * d <= 1 << 18
+        // One work item per (sequence, head); each writes its own [L, d] block of `out`. Items run in
+        // parallel, each GEMM then on its item's thread; with OpenBLAS (which threads GEMMs above
+        // ~2.6e5 multiply-adds itself) long sequences run one at a time, so it is not entered from
+        // several threads at once.
+        let itemsInParallel = Backend.kind == .own || maxLength * maxLength * d <= 1 << 18
         Parallel.forChunks(sequences * heads, grain: itemsInParallel ? 1 : sequences * heads) { range in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, maxLength * maxLength))
             defer { scores.deallocate() }
@@ -30,10 +31,10 @@ enum BertAttention {
                 if L == 0 { continue }
                 let q = qkv + start * stride + h * d, k = q + D, v = q + 2 * D
                 // scores [L, L] = scale · q_h k_hᵀ.
-                BLAS.gemm(q, k, scores, m: L, n: L, k: d, transB: true, alpha: scale, lda: stride, ldb: stride, ldc: L)
+                Backend.gemm(q, k, scores, m: L, n: L, k: d, transB: true, alpha: scale, lda: stride, ldb: stride, ldc: L)
                 for r in 0..<L { Softmax.row(scores + r * L, count: L) }
                 // out_h [L, d] = probs · v_h.
-                BLAS.gemm(scores, v, out + start * D + h * d, m: L, n: d, k: L, lda: L, ldb: stride, ldc: D)
+                Backend.gemm(scores, v, out + start * D + h * d, m: L, n: d, k: L, lda: L, ldb: stride, ldc: D)
             }
         }
     }

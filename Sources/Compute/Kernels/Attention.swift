@@ -6,9 +6,7 @@ import Foundation
 /// and values (the cache). Query head h reads kv head h / (Hq/Hkv). Query t sits at absolute position
 /// S − T + t and attends to keys 0...S−T+t. Scores and softmax are float32, as the reference.
 ///
-/// Threads: OpenBLAS's own, inside each GEMM. Splitting the heads over our own workers would need
-/// OpenBLAS single-threaded meanwhile, and its thread count is process-wide: flipping it under
-/// another forward (a server runs several at once) races with that forward's GEMMs.
+/// Threads: inside each GEMM (the backend splits a product over the workers).
 /// Causal blocking: the queries go in blocks of `block` rows, and a block's GEMMs stop at the last key its
 /// last row sees, so most of the masked upper triangle is never computed.
 public enum Attention {
@@ -32,13 +30,13 @@ public enum Attention {
                 let kh = k + g * d, vh = v + g * d
                 // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices), by causal blocks.
                 forBlocks(T) { r0, r1 in
-                    BLAS.gemm(q + r0 * qStride + h * d, kh, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
+                    Backend.gemm(q + r0 * qStride + h * d, kh, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
                               alpha: scale, lda: qStride, ldb: kvStride, ldc: S)
                 }
                 Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past) }
                 // out_h [T, d] = probs · v_h.
                 forBlocks(T) { r0, r1 in
-                    BLAS.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
+                    Backend.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
                               lda: S, ldb: kvStride, ldc: qStride)
                 }
             }
@@ -68,17 +66,17 @@ public enum Attention {
                 // Rows r0..<r1 of P, dP and dS are zero past column past + r1.
                 forBlocks(T) { r0, r1 in
                     // dV_h [S, d] += Pᵀ [S, T] · dO_h [T, d];  dP [T, S] = dO_h · V_hᵀ.
-                    BLAS.gemm(p + r0 * S, dOut + r0 * qStride + h * d, dv + kv, m: past + r1, n: d, k: r1 - r0,
+                    Backend.gemm(p + r0 * S, dOut + r0 * qStride + h * d, dv + kv, m: past + r1, n: d, k: r1 - r0,
                               transA: true, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
-                    BLAS.gemm(dOut + r0 * qStride + h * d, v + kv, dp + r0 * S, m: r1 - r0, n: past + r1, k: d,
+                    Backend.gemm(dOut + r0 * qStride + h * d, v + kv, dp + r0 * S, m: r1 - r0, n: past + r1, k: d,
                               transB: true, lda: qStride, ldb: kvStride, ldc: S)
                 }
                 Parallel.forChunks(T, grain: 16) { rows in softmaxBackward(dp, probs: p, rows: rows, columns: S, past: past) }
                 forBlocks(T) { r0, r1 in
                     // dQ_h [T, d] += scale · dS · K_h;  dK_h [S, d] += scale · dSᵀ · Q_h.
-                    BLAS.gemm(dp + r0 * S, k + kv, dq + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
+                    Backend.gemm(dp + r0 * S, k + kv, dq + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
                               alpha: scale, beta: 1, lda: S, ldb: kvStride, ldc: qStride)
-                    BLAS.gemm(dp + r0 * S, q + r0 * qStride + h * d, dk + kv, m: past + r1, n: d, k: r1 - r0,
+                    Backend.gemm(dp + r0 * S, q + r0 * qStride + h * d, dk + kv, m: past + r1, n: d, k: r1 - r0,
                               transA: true, alpha: scale, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
                 }
             }

@@ -7,7 +7,7 @@ import Compute
 /// permutation, ties go to the lower centroid, and an emptied cluster restarts at the point that
 /// is farthest from its own centroid (the lowest such point). Distances come from one GEMM per
 /// chunk of points: ‖x − c‖² = ‖x‖² − 2·x·c + ‖c‖², so an iteration costs N·k·dim multiply-adds
-/// in OpenBLAS rather than in a scalar loop.
+/// in the backend's GEMM rather than in a scalar loop.
 public enum KMeans {
     public struct Result {
         /// [clusters, dim]
@@ -63,7 +63,7 @@ public enum KMeans {
         while start < count {
             let rows = min(chunk, count - start)
             // scores[i, c] = x_i · c
-            BLAS.gemm(points + start * stride, centroids.data, scores.data, m: rows, n: k, k: dim, transB: true, lda: stride)
+            Backend.gemm(points + start * stride, centroids.data, scores.data, m: rows, n: k, k: dim, transB: true, lda: stride)
             for i in 0..<rows {
                 let row = scores.data + i * k
                 var best = 0, bestDistance = Float.infinity

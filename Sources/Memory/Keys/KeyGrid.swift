@@ -96,7 +96,7 @@ public struct KeyGrid: Sendable {
         let q = query + h * halfDim
         let qNorm = Vector.sumOfSquares(q, halfDim).squareRoot()
         var scores = [Float](repeating: 0, count: side)
-        scores.withUnsafeMutableBufferPointer { BLAS.gemv(keys.data + h * side * halfDim, q, $0.baseAddress!, m: side, n: halfDim) }
+        scores.withUnsafeMutableBufferPointer { Backend.gemv(keys.data + h * side * halfDim, q, $0.baseAddress!, m: side, n: halfDim) }
         for r in 0..<side { scores[r] /= max(qNorm * keyNorms[h * side + r], 1e-8) }
         return scores
     }

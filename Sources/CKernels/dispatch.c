@@ -1,0 +1,162 @@
+/* Run-time ISA choice and the public entry points.
+ *
+ * The ISA is detected once with cpuid/xgetbv (not __builtin_cpu_supports, which needs libgcc's or
+ * compiler-rt's CPU model symbols at link time). AVX-512 needs the F, DQ, BW and VL subsets and the
+ * OS saving the opmask and zmm state; AVX2 needs AVX2, FMA and the OS saving ymm state. The chosen
+ * kernel table is published through an atomic pointer; elm_set_isa swaps it (call it before use). */
+#include "internal.h"
+
+#if ELM_X86
+#include <cpuid.h>
+
+static unsigned long long xcr0(void) {
+    unsigned eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((unsigned long long)edx << 32) | eax;
+}
+#endif
+
+static int detect_isa(void) {
+#if ELM_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return ELM_ISA_PORTABLE;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!(fma && osxsave && avx)) return ELM_ISA_PORTABLE;
+    const unsigned long long xcr = xcr0();
+    if ((xcr & 0x6) != 0x6) return ELM_ISA_PORTABLE; /* XMM and YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return ELM_ISA_PORTABLE;
+    if (!((b >> 5) & 1)) return ELM_ISA_PORTABLE; /* AVX2 */
+    const int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    if (f && dq && bw && vl && (xcr & 0xE6) == 0xE6) return ELM_ISA_AVX512; /* + opmask, ZMM_Hi256, Hi16_ZMM */
+    return ELM_ISA_AVX2;
+#else
+    return ELM_ISA_PORTABLE;
+#endif
+}
+
+static int host_isa = -1;
+static const elm_kernels *active;
+
+static const elm_kernels *table_for(int isa) {
+#if ELM_X86
+    if (isa == ELM_ISA_AVX512) return &elm_kernels_avx512;
+    if (isa == ELM_ISA_AVX2) return &elm_kernels_avx2;
+#endif
+    (void)isa;
+    return &elm_kernels_portable;
+}
+
+int elm_host_isa(void) {
+    int h = __atomic_load_n(&host_isa, __ATOMIC_RELAXED);
+    if (h < 0) {
+        h = detect_isa();
+        __atomic_store_n(&host_isa, h, __ATOMIC_RELAXED);
+    }
+    return h;
+}
+
+void elm_set_isa(int isa) {
+    const int host = elm_host_isa();
+    isa = isa < ELM_ISA_PORTABLE ? ELM_ISA_PORTABLE : isa > host ? host : isa;
+    __atomic_store_n(&active, table_for(isa), __ATOMIC_RELEASE);
+}
+
+static const elm_kernels *kernels(void) {
+    const elm_kernels *k = __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(k != 0, 1)) return k;
+    const elm_kernels *expected = 0;
+    k = table_for(elm_host_isa());
+    /* If another thread published first (or elm_set_isa ran), keep its choice. */
+    if (!__atomic_compare_exchange_n(&active, &expected, k, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) k = expected;
+    return k;
+}
+
+int elm_active_isa(void) { return kernels()->isa; }
+
+/* C = beta * C (beta == 0 writes zeros without reading C). */
+static void scale_rows(long m, long n, float beta, float *C, long ldc) {
+    if (beta == 1.0f) return;
+    for (long i = 0; i < m; i++) {
+        float *r = C + i * ldc;
+        if (beta == 0.0f)
+            for (long j = 0; j < n; j++) r[j] = 0.0f;
+        else
+            for (long j = 0; j < n; j++) r[j] *= beta;
+    }
+}
+
+static void gemm(int transA, int transB, int bf16b, long m, long n, long k, float alpha, const float *A, long lda,
+                 const void *B, long ldb, float beta, float *C, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_rows(m, n, beta, C, ldc);
+        return;
+    }
+    const elm_kernels *K = kernels();
+    const float *Bf = (const float *)B;
+    const uint16_t *Bh = (const uint16_t *)B;
+    if (m == 1) {
+        /* One output row: C[0,:] = alpha * a op(B) + beta * C with a = op(A)[0,:]. With transB that
+         * is a GEMV over B's rows; without, a GEMV over B's columns (y = B^T a), vectorised along n. */
+        const float *a = A;
+        if (transA && k > 1) {
+            float *t = elm_scratch(ELM_SCRATCH_VEC, (size_t)k * sizeof(float));
+            for (long p = 0; p < k; p++) t[p] = A[p * lda];
+            a = t;
+        }
+        if (transB) {
+            if (bf16b) K->gemv16_n(n, k, alpha, Bh, ldb, a, beta, C, 1);
+            else K->gemv_n(n, k, alpha, Bf, ldb, a, beta, C, 1);
+        } else {
+            if (bf16b) K->gemv16_t(k, n, alpha, Bh, ldb, a, beta, C, 1);
+            else K->gemv_t(k, n, alpha, Bf, ldb, a, beta, C, 1);
+        }
+        return;
+    }
+    if (n == 1) {
+        /* One output column (stride ldc): a GEMV of op(A) with b = op(B)[:,0], gathered contiguous
+         * (and widened, for bf16) when it is strided. */
+        const float *b = Bf;
+        if (bf16b || (!transB && k > 1)) {
+            float *t = elm_scratch(ELM_SCRATCH_VEC, (size_t)k * sizeof(float));
+            const long s = transB ? 1 : ldb;
+            if (bf16b)
+                for (long p = 0; p < k; p++) t[p] = elm_bf16_to_float(Bh[p * s]);
+            else
+                for (long p = 0; p < k; p++) t[p] = Bf[p * s];
+            b = t;
+        }
+        if (!transA) K->gemv_n(m, k, alpha, A, lda, b, beta, C, ldc);
+        else K->gemv_t(k, m, alpha, A, lda, b, beta, C, ldc);
+        return;
+    }
+    elm_gemm_blocked(K, transA, transB, bf16b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void elm_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,
+               const float *B, long ldb, float beta, float *C, long ldc) {
+    gemm(transA != 0, transB != 0, 0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void elm_sgemm_bf16b(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,
+                     const uint16_t *B, long ldb, float beta, float *C, long ldc) {
+    gemm(transA != 0, transB != 0, 1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void elm_sgemv(long m, long n, float alpha, const float *A, long lda, const float *x, float beta, float *y) {
+    if (m <= 0) return;
+    if (n <= 0 || alpha == 0.0f) {
+        scale_rows(m, 1, beta, y, 1);
+        return;
+    }
+    kernels()->gemv_n(m, n, alpha, A, lda, x, beta, y, 1);
+}
+
+void elm_sgemv_bf16(long m, long n, float alpha, const uint16_t *A, long lda, const float *x, float beta, float *y) {
+    if (m <= 0) return;
+    if (n <= 0 || alpha == 0.0f) {
+        scale_rows(m, 1, beta, y, 1);
+        return;
+    }
+    kernels()->gemv16_n(m, n, alpha, A, lda, x, beta, y, 1);
+}

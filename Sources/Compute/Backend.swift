@@ -1,0 +1,141 @@
+import CKernels
+import Foundation
+
+/// The backend seam: every matrix product of the compute core is chosen here, and nowhere else.
+///
+/// Two CPU backends: `own` (the default) runs this package's GEMM/GEMV kernels (CKernels: packed,
+/// blocked, AVX-512 or AVX2+FMA microkernels chosen at run time, a portable C path), split over our
+/// Dispatch workers; `openblas` calls OpenBLAS (threaded by OpenBLAS), kept for comparison.
+/// bfloat16 weights always go through the own kernels, which widen them while packing (OpenBLAS
+/// has no such product). A GPU backend would be a third case here.
+///
+/// `EXPLICITLM_BACKEND` (own | openblas) picks the backend and `EXPLICITLM_ISA` (portable | avx2 |
+/// avx512) caps the instruction set, once at start; tests and benchmarks may set both.
+public enum Backend {
+    public enum Kind: String, Sendable, CaseIterable { case own, openblas }
+
+    public enum InstructionSet: String, Sendable, CaseIterable {
+        case portable, avx2, avx512
+        var level: Int32 { Int32(Self.allCases.firstIndex(of: self)!) }
+    }
+
+    nonisolated(unsafe) public static var kind: Kind = {
+        if let name = ProcessInfo.processInfo.environment["EXPLICITLM_BACKEND"], let kind = Kind(rawValue: name) { return kind }
+        return .own
+    }()
+
+    /// The best instruction set the CPU supports.
+    public static var hostInstructionSet: InstructionSet { InstructionSet.allCases[Int(elm_host_isa())] }
+
+    /// The instruction set the own kernels use; setting it is clamped to the host's (one binary never
+    /// executes an instruction its CPU lacks). Set it before running kernels on several threads.
+    public static var instructionSet: InstructionSet {
+        get { _ = configured; return InstructionSet.allCases[Int(elm_active_isa())] }
+        set { _ = configured; elm_set_isa(newValue.level) }
+    }
+
+    private static let configured: Void = {
+        if let name = ProcessInfo.processInfo.environment["EXPLICITLM_ISA"], let isa = InstructionSet(rawValue: name) {
+            elm_set_isa(isa.level)
+        }
+    }()
+
+    /// Below this many multiply-adds a product runs on the calling thread: a dispatch to the workers
+    /// costs microseconds.
+    static let parallelWork = 1 << 20
+
+    // MARK: GEMM
+
+    /// C[m,n] = alpha · op(A) · op(B) + beta · C, row-major, with op(A) [m,k] and op(B) [k,n].
+    /// `transA`/`transB` say that A is stored [k,m] / B is stored [n,k]. beta = 0 never reads C.
+    @inline(__always)
+    public static func gemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+        if kind == .openblas {
+            BLAS.gemm(a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+            return
+        }
+        _ = configured
+        split(m: m, n: n, k: k) { r0, r1, c0, c1 in
+            elm_sgemm(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
+                      a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
+        }
+    }
+
+    /// The same product with B in bfloat16 (a `WeightMatrix`'s values), widened inside the kernel.
+    @inline(__always)
+    public static func gemm(
+        _ a: UnsafePointer<Float>, bfloat16 b: UnsafePointer<UInt16>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+        _ = configured
+        split(m: m, n: n, k: k) { r0, r1, c0, c1 in
+            elm_sgemm_bf16b(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
+                            a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
+        }
+    }
+
+    // MARK: GEMV
+
+    /// y[m] = alpha · A[m,n] · x[n] + beta · y.
+    @inline(__always)
+    public static func gemv(
+        _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        if kind == .openblas {
+            BLAS.gemv(a, x, y, m: m, n: n, alpha: alpha, beta: beta)
+            return
+        }
+        _ = configured
+        split(m: m, n: 1, k: n) { r0, r1, _, _ in elm_sgemv(r1 - r0, n, alpha, a + r0 * n, n, x, beta, y + r0) }
+    }
+
+    /// y[m] = alpha · A[m,n] · x[n] + beta · y with A in bfloat16.
+    @inline(__always)
+    public static func gemv(
+        bfloat16 a: UnsafePointer<UInt16>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        _ = configured
+        split(m: m, n: 1, k: n) { r0, r1, _, _ in elm_sgemv_bf16(r1 - r0, n, alpha, a + r0 * n, n, x, beta, y + r0) }
+    }
+
+    // MARK: threads
+
+    /// Blocks of a product per worker: finer than one, so that a core taken by another process
+    /// slows the product by its share, not by half (each block packs its own copy of A: a few percent).
+    static let blocksPerWorker = 3
+
+    /// Runs `body(r0, r1, c0, c1)` over blocks of the output [m, n] on the workers: along the
+    /// longer side, in whole microkernel panels, or on the calling thread for small products.
+    @inline(__always)
+    static func split(m: Int, n: Int, k: Int, _ body: (Int, Int, Int, Int) -> Void) {
+        guard m > 0, n > 0 else {
+            body(0, m, 0, n)
+            return
+        }
+        let work = m * n * max(k, 1)
+        guard work >= parallelWork, Parallel.workers > 1 else {
+            body(0, m, 0, n)
+            return
+        }
+        if n >= m {
+            let panel = 64, panels = (n + panel - 1) / panel
+            Parallel.forChunks(panels, chunksPerWorker: blocksPerWorker) { range in
+                body(0, m, range.lowerBound * panel, min(n, range.upperBound * panel))
+            }
+        } else {
+            let panel = 16, panels = (m + panel - 1) / panel
+            Parallel.forChunks(panels, chunksPerWorker: blocksPerWorker) { range in
+                body(range.lowerBound * panel, min(m, range.upperBound * panel), 0, n)
+            }
+        }
+    }
+}
