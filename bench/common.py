@@ -84,15 +84,21 @@ def coretype():
     return f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}"
 
 
-def make_random_qwen3(path, shape):
-    """A random float32 Qwen3 of `shape` (Qwen3Config keywords), torch seed 0, saved once into `path`
-    as one model.safetensors; an existing one is kept."""
+def make_random_qwen3(path, shape, dtype="float32"):
+    """A random Qwen3 of `shape` (Qwen3Config keywords) in `dtype` (float32 or bfloat16), torch seed 0,
+    saved once into `path` as one model.safetensors; an existing one is kept."""
     if os.path.exists(os.path.join(path, "model.safetensors")):
         return
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
     torch.manual_seed(0)
-    model = Qwen3ForCausalLM(Qwen3Config(**shape)).to(torch.float32)
+    torch_dtype = getattr(torch, dtype)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch_dtype)  # a 4B model is built in its own dtype, not widened first
+    try:
+        model = Qwen3ForCausalLM(Qwen3Config(**shape, torch_dtype=dtype)).to(torch_dtype)
+    finally:
+        torch.set_default_dtype(previous)
     model.save_pretrained(path, max_shard_size="20GB")
 
 

@@ -18,9 +18,9 @@ public final class MemoryStep {
     public let index: Int
     public let config: MemoryConfig
     /// The backbone's input embedding table E [V, D] (frozen).
-    public let embedding: Tensor
+    public let embedding: WeightMatrix
 
-    public init(module: MemoryLayer, index: Int, config: MemoryConfig, embedding: Tensor) {
+    public init(module: MemoryLayer, index: Int, config: MemoryConfig, embedding: WeightMatrix) {
         self.module = module
         self.index = index
         self.config = config
@@ -49,7 +49,7 @@ public final class MemoryStep {
     private func entry(_ c: MemoryCandidate) -> (Tensor, [Float]) {
         let D = embedding.shape[1], n = c.tokens.count
         let x = Tensor(zeros: [n, D])
-        c.tokens.withUnsafeBufferPointer { Embedding.forward(x.data, table: embedding.data, ids: $0.baseAddress!, tokens: n, dim: D) }
+        c.tokens.withUnsafeBufferPointer { Embedding.forward(x.data, table: embedding, ids: $0.baseAddress!, tokens: n, dim: D) }
         var mean = [Float](repeating: 0, count: D)
         for p in 0..<n { for i in 0..<D { mean[i] += x.data[p * D + i] } }
         for i in 0..<D { mean[i] /= Float(n) }

@@ -1,7 +1,7 @@
 import Compute
 import Foundation
 
-/// Qwen3ForCausalLM in float32, with the same math as transformers: embedding → decoder layers
+/// Qwen3ForCausalLM in float32 (BF16 weight matrices widened inside the kernels), with the same math as transformers: embedding → decoder layers
 /// (RMSNorm → attention with per-head q/k RMSNorm and split-half rotary embedding → residual →
 /// RMSNorm → SwiGLU MLP → residual) → final RMSNorm → LM head.
 public final class Qwen3Model: @unchecked Sendable {
@@ -53,7 +53,7 @@ public final class Qwen3Model: @unchecked Sendable {
             preconditionFailure("token id \(id) is outside the vocabulary of \(config.vocabSize)")
         }
         let hidden = Tensor(zeros: [T, D])
-        ids.withUnsafeBufferPointer { Embedding.forward(hidden.data, table: weights.embedTokens.data, ids: $0.baseAddress!, tokens: T, dim: D) }
+        ids.withUnsafeBufferPointer { Embedding.forward(hidden.data, table: weights.embedTokens, ids: $0.baseAddress!, tokens: T, dim: D) }
         cache.reserve(T)
         let positions = cache.length..<(cache.length + T)
         let (cos, sin) = rotary.tables(positions: positions)
@@ -72,7 +72,7 @@ public final class Qwen3Model: @unchecked Sendable {
         let normed = Tensor(zeros: [rows.count, D])
         RMSNorm.forward(normed.data, hidden.data + rows.lowerBound * D, weight: weights.norm.data,
                         rows: rows.count, dim: D, eps: Float(config.rmsNormEps))
-        Linear.forward(out, normed.data, weight: weights.lmHead.data, rows: rows.count,
+        Linear.forward(out, normed.data, weight: weights.lmHead, rows: rows.count,
                        inFeatures: D, outFeatures: config.vocabSize)
     }
 
@@ -87,24 +87,24 @@ public final class Qwen3Model: @unchecked Sendable {
 
         // Attention block.
         RMSNorm.forward(s.normed.data, h.data, weight: w.inputNorm.data, rows: T, dim: D, eps: eps)
-        Linear.forward(s.q.data, s.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: T, inFeatures: D, outFeatures: Hq * d)
-        Linear.forward(kRows, s.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
-        Linear.forward(vRows, s.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(s.q.data, s.normed.data, weight: w.qProj, bias: w.qBias?.data, rows: T, inFeatures: D, outFeatures: Hq * d)
+        Linear.forward(kRows, s.normed.data, weight: w.kProj, bias: w.kBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(vRows, s.normed.data, weight: w.vProj, bias: w.vBias?.data, rows: T, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.forward(s.q.data, s.q.data, weight: w.qNorm.data, rows: T * Hq, dim: d, eps: eps)
         RMSNorm.forward(kRows, kRows, weight: w.kNorm.data, rows: T * Hkv, dim: d, eps: eps)
         rotary.apply(s.q.data, cos: cos, sin: sin, tokens: T, heads: Hq)
         rotary.apply(kRows, cos: cos, sin: sin, tokens: T, heads: Hkv)
         Attention.forward(s.attention.data, q: s.q.data, k: cache.keys[l].data, v: cache.values[l].data,
                           scratch: s.scores.data, queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
-        Linear.forward(h.data, s.attention.data, weight: w.oProj.data, bias: w.oBias?.data, rows: T,
+        Linear.forward(h.data, s.attention.data, weight: w.oProj, bias: w.oBias?.data, rows: T,
                        inFeatures: Hq * d, outFeatures: D, accumulate: true)
 
         // MLP block.
         RMSNorm.forward(s.normed.data, h.data, weight: w.postAttentionNorm.data, rows: T, dim: D, eps: eps)
-        Linear.forward(s.gate.data, s.normed.data, weight: w.gateProj.data, rows: T, inFeatures: D, outFeatures: I)
-        Linear.forward(s.up.data, s.normed.data, weight: w.upProj.data, rows: T, inFeatures: D, outFeatures: I)
+        Linear.forward(s.gate.data, s.normed.data, weight: w.gateProj, rows: T, inFeatures: D, outFeatures: I)
+        Linear.forward(s.up.data, s.normed.data, weight: w.upProj, rows: T, inFeatures: D, outFeatures: I)
         SwiGLU.forward(s.gate.data, gate: s.gate.data, up: s.up.data, count: T * I)
-        Linear.forward(h.data, s.gate.data, weight: w.downProj.data, rows: T, inFeatures: I, outFeatures: D, accumulate: true)
+        Linear.forward(h.data, s.gate.data, weight: w.downProj, rows: T, inFeatures: I, outFeatures: D, accumulate: true)
     }
 }
 

@@ -3,21 +3,22 @@ import Compute
 /// One decoder layer's weights, in the order the data flows through them.
 public struct Qwen3LayerWeights: @unchecked Sendable {
     public var inputNorm: Tensor            // [D]
-    public var qProj: Tensor, kProj: Tensor, vProj: Tensor   // [Hq·d, D], [Hkv·d, D], [Hkv·d, D]
+    public var qProj: WeightMatrix, kProj: WeightMatrix, vProj: WeightMatrix   // [Hq·d, D], [Hkv·d, D], [Hkv·d, D]
     public var qBias: Tensor?, kBias: Tensor?, vBias: Tensor?, oBias: Tensor?
     public var qNorm: Tensor, kNorm: Tensor  // [d], per head before the rotary embedding
-    public var oProj: Tensor                // [D, Hq·d]
+    public var oProj: WeightMatrix          // [D, Hq·d]
     public var postAttentionNorm: Tensor    // [D]
-    public var gateProj: Tensor, upProj: Tensor  // [I, D]
-    public var downProj: Tensor             // [D, I]
+    public var gateProj: WeightMatrix, upProj: WeightMatrix  // [I, D]
+    public var downProj: WeightMatrix       // [D, I]
 }
 
-/// All weights of Qwen3ForCausalLM. With tied embeddings `lmHead` is `embedTokens` itself.
+/// All weights of Qwen3ForCausalLM. With tied embeddings `lmHead` is `embedTokens` itself. The
+/// matrices keep a BF16 checkpoint's element type when loaded so (`keepBFloat16`); vectors are float32.
 public struct Qwen3Weights: @unchecked Sendable {
-    public var embedTokens: Tensor  // [V, D]
+    public var embedTokens: WeightMatrix  // [V, D]
     public var layers: [Qwen3LayerWeights]
-    public var norm: Tensor         // [D]
-    public var lmHead: Tensor       // [V, D]
+    public var norm: Tensor               // [D]
+    public var lmHead: WeightMatrix       // [V, D]
 
     /// The tensor names and shapes of a checkpoint for `config`, in transformers' naming.
     public static func expectedShapes(_ config: Qwen3Config) -> [(String, [Int])] {
@@ -46,8 +47,10 @@ public struct Qwen3Weights: @unchecked Sendable {
     }
 
     /// Strict loading: every expected tensor must be present with its exact shape, and every tensor
-    /// in the source must be used. With tied embeddings a stray `lm_head.weight` is ignored.
-    public static func load(_ config: Qwen3Config, from source: TensorSource) throws -> Qwen3Weights {
+    /// in the source must be used. With tied embeddings a stray `lm_head.weight` is ignored. With
+    /// `keepBFloat16` the matrices of a BF16 checkpoint stay BF16 (inference, frozen backbones);
+    /// without, everything is float32 (training that changes the backbone).
+    public static func load(_ config: Qwen3Config, from source: TensorSource, keepBFloat16: Bool = false) throws -> Qwen3Weights {
         let expected = expectedShapes(config)
         let expectedNames = Set(expected.map(\.0))
         var unused = Set(source.names).subtracting(expectedNames)
@@ -65,31 +68,33 @@ public struct Qwen3Weights: @unchecked Sendable {
             }
         }
         func t(_ name: String) throws -> Tensor { try source.tensor(name) }
+        func m(_ name: String) throws -> WeightMatrix { try source.weightMatrix(name, keepBFloat16: keepBFloat16) }
         func bias(_ name: String) throws -> Tensor? { config.attentionBias ? try t(name) : nil }
         var layers: [Qwen3LayerWeights] = []
         for l in 0..<config.numHiddenLayers {
             let p = "model.layers.\(l)."
             layers.append(Qwen3LayerWeights(
                 inputNorm: try t(p + "input_layernorm.weight"),
-                qProj: try t(p + "self_attn.q_proj.weight"), kProj: try t(p + "self_attn.k_proj.weight"),
-                vProj: try t(p + "self_attn.v_proj.weight"),
+                qProj: try m(p + "self_attn.q_proj.weight"), kProj: try m(p + "self_attn.k_proj.weight"),
+                vProj: try m(p + "self_attn.v_proj.weight"),
                 qBias: try bias(p + "self_attn.q_proj.bias"), kBias: try bias(p + "self_attn.k_proj.bias"),
                 vBias: try bias(p + "self_attn.v_proj.bias"), oBias: try bias(p + "self_attn.o_proj.bias"),
                 qNorm: try t(p + "self_attn.q_norm.weight"), kNorm: try t(p + "self_attn.k_norm.weight"),
-                oProj: try t(p + "self_attn.o_proj.weight"),
+                oProj: try m(p + "self_attn.o_proj.weight"),
                 postAttentionNorm: try t(p + "post_attention_layernorm.weight"),
-                gateProj: try t(p + "mlp.gate_proj.weight"), upProj: try t(p + "mlp.up_proj.weight"),
-                downProj: try t(p + "mlp.down_proj.weight")))
+                gateProj: try m(p + "mlp.gate_proj.weight"), upProj: try m(p + "mlp.up_proj.weight"),
+                downProj: try m(p + "mlp.down_proj.weight")))
         }
-        let embed = try t("model.embed_tokens.weight")
+        let embed = try m("model.embed_tokens.weight")
         return Qwen3Weights(
             embedTokens: embed, layers: layers, norm: try t("model.norm.weight"),
-            lmHead: config.tieWordEmbeddings ? embed : try t("lm_head.weight"))
+            lmHead: config.tieWordEmbeddings ? embed : try m("lm_head.weight"))
     }
 
     /// Zero tensors of the same shapes (gradient buffers); a tied head stays the embedding table.
     public func zerosLike() -> Qwen3Weights {
         func like(_ t: Tensor) -> Tensor { Tensor(zeros: t.shape) }
+        func like(_ m: WeightMatrix) -> WeightMatrix { WeightMatrix(Tensor(zeros: m.shape)) }
         let embed = like(embedTokens)
         return Qwen3Weights(
             embedTokens: embed,
@@ -105,27 +110,36 @@ public struct Qwen3Weights: @unchecked Sendable {
             lmHead: lmHead === embedTokens ? embed : like(lmHead))
     }
 
-    /// Every tensor under its checkpoint name (tied: no `lm_head.weight`), for saving.
+    /// Every tensor under its checkpoint name (tied: no `lm_head.weight`), for saving and for the
+    /// optimizer. A float32 matrix is itself; a bfloat16 one comes as a widened copy (reading only:
+    /// a model is trained in float32).
     public func named(_ config: Qwen3Config) -> [(String, Tensor)] {
-        var list: [(String, Tensor)] = [("model.embed_tokens.weight", embedTokens)]
+        func f(_ m: WeightMatrix) -> Tensor { m.widened() }
+        var list: [(String, Tensor)] = [("model.embed_tokens.weight", f(embedTokens))]
         for (l, w) in layers.enumerated() {
             let p = "model.layers.\(l)."
             list += [
                 (p + "input_layernorm.weight", w.inputNorm),
-                (p + "self_attn.q_proj.weight", w.qProj), (p + "self_attn.k_proj.weight", w.kProj),
-                (p + "self_attn.v_proj.weight", w.vProj), (p + "self_attn.o_proj.weight", w.oProj),
+                (p + "self_attn.q_proj.weight", f(w.qProj)), (p + "self_attn.k_proj.weight", f(w.kProj)),
+                (p + "self_attn.v_proj.weight", f(w.vProj)), (p + "self_attn.o_proj.weight", f(w.oProj)),
                 (p + "self_attn.q_norm.weight", w.qNorm), (p + "self_attn.k_norm.weight", w.kNorm),
                 (p + "post_attention_layernorm.weight", w.postAttentionNorm),
-                (p + "mlp.gate_proj.weight", w.gateProj), (p + "mlp.up_proj.weight", w.upProj),
-                (p + "mlp.down_proj.weight", w.downProj),
+                (p + "mlp.gate_proj.weight", f(w.gateProj)), (p + "mlp.up_proj.weight", f(w.upProj)),
+                (p + "mlp.down_proj.weight", f(w.downProj)),
             ]
             for (suffix, b) in [("q", w.qBias), ("k", w.kBias), ("v", w.vBias), ("o", w.oBias)] {
                 if let b { list.append((p + "self_attn.\(suffix)_proj.bias", b)) }
             }
         }
         list.append(("model.norm.weight", norm))
-        if !config.tieWordEmbeddings { list.append(("lm_head.weight", lmHead)) }
+        if !config.tieWordEmbeddings { list.append(("lm_head.weight", f(lmHead))) }
         return list
+    }
+
+    /// Whether every matrix is float32 (a model training may change).
+    public var isFloat32: Bool {
+        ([embedTokens, lmHead] + layers.flatMap { [$0.qProj, $0.kProj, $0.vProj, $0.oProj, $0.gateProj, $0.upProj, $0.downProj] })
+            .allSatisfy { $0.element == .float32 }
     }
 }
 

@@ -8,8 +8,14 @@ public protocol TensorSource {
     func shape(of name: String) -> [Int]?
     /// The tensor as float32.
     func tensor(_ name: String) throws -> Tensor
+    /// A weight matrix: BF16 kept as stored when `keepBFloat16` and the source can, else float32.
+    func weightMatrix(_ name: String, keepBFloat16: Bool) throws -> WeightMatrix
     /// Says where the tensors come from, for error messages.
     var sourceDescription: String { get }
+}
+
+extension TensorSource {
+    public func weightMatrix(_ name: String, keepBFloat16: Bool) throws -> WeightMatrix { WeightMatrix(try tensor(name)) }
 }
 
 /// Tensors held in memory (tests, freshly initialised models).

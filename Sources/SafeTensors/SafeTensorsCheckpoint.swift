@@ -102,6 +102,11 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable {
         return try file.tensor(name)
     }
 
+    public func weightMatrix(_ name: String, keepBFloat16: Bool) throws -> WeightMatrix {
+        guard let file = location[name] else { throw SafeTensorsError("\(directory.path): no tensor named \"\(name)\"") }
+        return try file.weightMatrix(name, keepBFloat16: keepBFloat16)
+    }
+
     /// The stored element types over all tensors.
     public var dtypes: Set<SafeTensorsDType> { Set(files.flatMap { $0.entries.values.map(\.dtype) }) }
 }

@@ -94,6 +94,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
+    /// A weight matrix: a 2-byte-aligned BF16 tensor stays BF16 as a zero-copy view into the mapping
+    /// (it keeps this file alive) when `keepBFloat16`; everything else is `tensor(name)` as float32.
+    public func weightMatrix(_ name: String, keepBFloat16: Bool) throws -> WeightMatrix {
+        let e = try lookup(name)
+        let src = pointer(e)
+        guard keepBFloat16, e.dtype == .bf16, e.count > 0, Int(bitPattern: src) % MemoryLayout<UInt16>.alignment == 0 else {
+            return WeightMatrix(try tensor(name))
+        }
+        return WeightMatrix(bfloat16: UnsafePointer(src.assumingMemoryBound(to: UInt16.self)), shape: e.shape, owner: self)
+    }
+
     /// The tensor as Int32: I32 as stored; I64 narrowed (an error if a value does not fit); I16, I8, U8
     /// and BOOL widened.
     public func int32s(_ name: String) throws -> [Int32] {

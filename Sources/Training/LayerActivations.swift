@@ -17,6 +17,14 @@ final class LayerActivations {
     let midNormed: Tensor        // [N, D] post-attention RMSNorm output
     let gate, up, act: Tensor    // [N, I] pre-activations and silu(gate)·up
 
+    /// The bytes one layer's buffers take at batch × length.
+    static func bytes(config c: Qwen3Config, batch B: Int, length T: Int) -> Int {
+        let N = B * T, D = c.hiddenSize, I = c.intermediateSize, Hq = c.numAttentionHeads, Hkv = c.numKeyValueHeads
+        let q = Hq * c.headDim, kv = Hkv * c.headDim
+        let perToken = 4 * D + 2 + 3 * q + Hq + 3 * kv + Hkv + 3 * I
+        return 4 * (N * perToken + B * Hq * T * T)
+    }
+
     init(config c: Qwen3Config, batch B: Int, length T: Int) {
         let N = B * T, D = c.hiddenSize, I = c.intermediateSize
         let q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim
@@ -38,6 +46,7 @@ final class BackwardScratch {
     let attention, q: Tensor         // [N, Hq·d]
     let k, v, kRaw: Tensor           // [N, Hkv·d]
     let scores: Tensor               // [T, T]
+    let replay: Tensor               // [N, D] the residual stream of a recomputed layer
 
     init(config c: Qwen3Config, batch B: Int, length T: Int) {
         let N = B * T, D = c.hiddenSize, I = c.intermediateSize
@@ -47,5 +56,6 @@ final class BackwardScratch {
         attention = Tensor(zeros: [N, q]); self.q = Tensor(zeros: [N, q])
         k = Tensor(zeros: [N, kv]); v = Tensor(zeros: [N, kv]); kRaw = Tensor(zeros: [N, kv])
         scores = Tensor(zeros: [T, T])
+        replay = Tensor(zeros: [N, D])
     }
 }

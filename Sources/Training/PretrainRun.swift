@@ -64,7 +64,7 @@ public enum PretrainRun {
             let directory = URL(fileURLWithPath: path)
             let configURL = directory.appendingPathComponent("config.json")
             try checkTrainingMemory(try Qwen3Config.load(from: configURL), configFile: configURL)
-            return try Qwen3Model.load(directory: directory)
+            return try Qwen3Model.load(directory: directory, keepBFloat16: false)
         }
         let url = URL(fileURLWithPath: config.configPath!)
         let qwen = try Qwen3Config.load(from: url)

@@ -34,6 +34,12 @@ public enum BackpropMode {
 /// the forward saves each layer's activations, the backward walks the layers top-down with explicit
 /// kernels, accumulating into gradient buffers.
 ///
+/// With `recompute` (activation checkpointing) the forward keeps only each layer's input [B·T, D],
+/// and the backward runs each layer's forward again from it, into one set of buffers, just before
+/// that layer's backward: one more forward pass for a fraction of the memory (at the Qwen3-4B shape
+/// about 10 KiB a token a layer instead of 270 KiB plus the attention weights [B, H, T, T]). The
+/// gradients are the same bits either way.
+///
 /// Loss normalisation is the caller's job: `step` differentiates `gradientScale × Σ token losses`
 /// of its batch. For the mean over an optimizer step of several micro batches, pass
 /// `gradientScale = 1 / (loss tokens of the whole step)` to every micro batch (or scale afterwards).
@@ -45,18 +51,34 @@ public final class Qwen3Backprop {
 
     /// Rows of the LM head computed at once: bounds the [rows, vocab] logits buffer.
     public var headChunk = 256
+    /// Keep only the layers' inputs and recompute their activations in the backward (see the type).
+    public var recompute = false
 
-    /// Per layer, the saved activations (nil for layers that need none: below a frozen module).
+    /// Per layer, the saved activations (nil for layers that need none: below a frozen module, or
+    /// every layer when recomputing).
     private var saved: [LayerActivations?] = []
-    /// Buffers for the layers that save nothing.
+    /// When recomputing, per layer the input [B·T, D] the backward replays it from (nil below a frozen module).
+    private var inputs: [Tensor?] = []
+    /// Buffers for the layers that save nothing, and the replayed layer when recomputing.
     private var spare: LayerActivations?
     private var scratch: BackwardScratch?
     /// The LM head's buffers ([rows, vocab] logits is the largest), kept between steps.
     private var headBuffers: HeadBuffers?
-    private var shape: (batch: Int, length: Int, firstSaved: Int) = (0, 0, 0)
+    private var shape: (batch: Int, length: Int, firstSaved: Int, recompute: Bool) = (0, 0, 0, false)
 
     public init(model: Qwen3Model) {
         self.model = model
+    }
+
+    /// The bytes the forward keeps for every layer at batch × length without `recompute`.
+    public static func savedActivationBytes(config: Qwen3Config, batch: Int, length: Int) -> Int {
+        config.numHiddenLayers * LayerActivations.bytes(config: config, batch: batch, length: length)
+    }
+
+    /// Whether a step at batch × length should recompute: when keeping the activations would take
+    /// more than a quarter of the machine's memory (a Qwen3-4B step at 1,024 tokens would keep ~10 GiB).
+    public static func shouldRecompute(config: Qwen3Config, batch: Int, length: Int) -> Bool {
+        savedActivationBytes(config: config, batch: batch, length: length) > Int(ProcessInfo.processInfo.physicalMemory / 4)
     }
 
     /// Forward + backward of Σ token cross-entropy over the batch; accumulates into `gradients` (full
@@ -83,11 +105,11 @@ public final class Qwen3Backprop {
         prepare(batch: B, length: T, firstSaved: firstSaved)
         let hidden = Tensor(zeros: [N, D])
         ids.withUnsafeBufferPointer {
-            Embedding.forward(hidden.data, table: model.weights.embedTokens.data, ids: $0.baseAddress!, tokens: N, dim: D)
+            Embedding.forward(hidden.data, table: model.weights.embedTokens, ids: $0.baseAddress!, tokens: N, dim: D)
         }
         for l in 0..<L {
-            let a = saved[l] ?? spare!
-            layerForward(l, hidden, a, batch: B, length: T, cos: cos, sin: sin)
+            inputs[l]?.data.update(from: hidden.data, count: N * D)
+            layerForward(l, hidden, saved[l] ?? spare!, batch: B, length: T, cos: cos, sin: sin)
             modules[l]?.forward(hidden, batch: batch)
         }
 
@@ -102,7 +124,8 @@ public final class Qwen3Backprop {
         let layerGradients = gradients?.layers
         modules[L - 1]?.backward(dHidden, batch: batch)
         for l in stride(from: L - 1, through: firstSaved, by: -1) {
-            layerBackward(l, dHidden, saved[l]!, gradients: layerGradients?[l], batch: B, length: T, cos: cos, sin: sin)
+            let a = saved[l] ?? replay(l, batch: B, length: T, cos: cos, sin: sin)
+            layerBackward(l, dHidden, a, gradients: layerGradients?[l], batch: B, length: T, cos: cos, sin: sin)
             modules[l - 1]?.backward(dHidden, batch: batch)
         }
         if lowest != nil {
@@ -117,15 +140,25 @@ public final class Qwen3Backprop {
 
     /// Allocates the activation buffers once per batch shape and mode; later steps reuse them.
     private func prepare(batch B: Int, length T: Int, firstSaved: Int) {
-        guard shape != (B, T, firstSaved) else { return }
+        guard shape != (B, T, firstSaved, recompute) else { return }
         saved = []  // free the old buffers first
+        inputs = []
         spare = nil
         scratch = nil
-        let c = model.config
-        saved = (0..<c.numHiddenLayers).map { l in l >= firstSaved ? LayerActivations(config: c, batch: B, length: T) : nil }
-        spare = firstSaved > 0 ? LayerActivations(config: c, batch: B, length: T) : nil
+        let c = model.config, layers = 0..<c.numHiddenLayers
+        saved = layers.map { l in l >= firstSaved && !recompute ? LayerActivations(config: c, batch: B, length: T) : nil }
+        inputs = layers.map { l in l >= firstSaved && recompute ? Tensor(zeros: [B * T, c.hiddenSize]) : nil }
+        spare = firstSaved > 0 || recompute ? LayerActivations(config: c, batch: B, length: T) : nil
         scratch = BackwardScratch(config: c, batch: B, length: T)
-        shape = (B, T, firstSaved)
+        shape = (B, T, firstSaved, recompute)
+    }
+
+    /// Layer `l`'s activations, recomputed from its saved input into the spare buffers.
+    private func replay(_ l: Int, batch B: Int, length T: Int, cos: Tensor, sin: Tensor) -> LayerActivations {
+        let a = spare!, h = scratch!.replay
+        h.data.update(from: inputs[l]!.data, count: h.count)
+        layerForward(l, h, a, batch: B, length: T, cos: cos, sin: sin)
+        return a
     }
 
     /// One decoder layer in place on `h` [B·T, D], saving into `a`.
@@ -137,9 +170,9 @@ public final class Qwen3Backprop {
 
         a.input.data.update(from: h.data, count: N * D)
         RMSNorm.forward(a.normed.data, h.data, weight: w.inputNorm.data, rstd: a.inputRstd.data, rows: N, dim: D, eps: eps)
-        Linear.forward(a.qRaw.data, a.normed.data, weight: w.qProj.data, bias: w.qBias?.data, rows: N, inFeatures: D, outFeatures: Hq * d)
-        Linear.forward(a.kRaw.data, a.normed.data, weight: w.kProj.data, bias: w.kBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
-        Linear.forward(a.v.data, a.normed.data, weight: w.vProj.data, bias: w.vBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(a.qRaw.data, a.normed.data, weight: w.qProj, bias: w.qBias?.data, rows: N, inFeatures: D, outFeatures: Hq * d)
+        Linear.forward(a.kRaw.data, a.normed.data, weight: w.kProj, bias: w.kBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
+        Linear.forward(a.v.data, a.normed.data, weight: w.vProj, bias: w.vBias?.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.forward(a.q.data, a.qRaw.data, weight: w.qNorm.data, rstd: a.qRstd.data, rows: N * Hq, dim: d, eps: eps)
         RMSNorm.forward(a.k.data, a.kRaw.data, weight: w.kNorm.data, rstd: a.kRstd.data, rows: N * Hkv, dim: d, eps: eps)
         for b in 0..<B {
@@ -150,15 +183,15 @@ public final class Qwen3Backprop {
                               probs: a.probs.data + b * Hq * T * T, scratch: scratch!.scores.data,
                               queries: T, keys: T, heads: Hq, kvHeads: Hkv, headDim: d)
         }
-        Linear.forward(h.data, a.attention.data, weight: w.oProj.data, bias: w.oBias?.data, rows: N,
+        Linear.forward(h.data, a.attention.data, weight: w.oProj, bias: w.oBias?.data, rows: N,
                        inFeatures: Hq * d, outFeatures: D, accumulate: true)
 
         a.mid.data.update(from: h.data, count: N * D)
         RMSNorm.forward(a.midNormed.data, h.data, weight: w.postAttentionNorm.data, rstd: a.midRstd.data, rows: N, dim: D, eps: eps)
-        Linear.forward(a.gate.data, a.midNormed.data, weight: w.gateProj.data, rows: N, inFeatures: D, outFeatures: I)
-        Linear.forward(a.up.data, a.midNormed.data, weight: w.upProj.data, rows: N, inFeatures: D, outFeatures: I)
+        Linear.forward(a.gate.data, a.midNormed.data, weight: w.gateProj, rows: N, inFeatures: D, outFeatures: I)
+        Linear.forward(a.up.data, a.midNormed.data, weight: w.upProj, rows: N, inFeatures: D, outFeatures: I)
         SwiGLU.forward(a.act.data, gate: a.gate.data, up: a.up.data, count: N * I)
-        Linear.forward(h.data, a.act.data, weight: w.downProj.data, rows: N, inFeatures: I, outFeatures: D, accumulate: true)
+        Linear.forward(h.data, a.act.data, weight: w.downProj, rows: N, inFeatures: I, outFeatures: D, accumulate: true)
     }
 
     /// Backward of one decoder layer: `dh` [B·T, D] holds d(loss)/d(layer output) and becomes
@@ -174,21 +207,21 @@ public final class Qwen3Backprop {
         // MLP block: h_out = mid + down(silu(gate)·up).
         s.act.fill(0)
         Linear.backward(dX: s.act.data, dWeight: g?.downProj.data, dBias: nil, dY: dh.data, x: a.act.data,
-                        weight: w.downProj.data, rows: N, inFeatures: I, outFeatures: D)
+                        weight: w.downProj, rows: N, inFeatures: I, outFeatures: D)
         s.gate.fill(0); s.up.fill(0)
         SwiGLU.backward(dGate: s.gate.data, dUp: s.up.data, dOut: s.act.data, gate: a.gate.data, up: a.up.data, count: N * I)
         s.normed.fill(0)
         Linear.backward(dX: s.normed.data, dWeight: g?.gateProj.data, dBias: nil, dY: s.gate.data, x: a.midNormed.data,
-                        weight: w.gateProj.data, rows: N, inFeatures: D, outFeatures: I)
+                        weight: w.gateProj, rows: N, inFeatures: D, outFeatures: I)
         Linear.backward(dX: s.normed.data, dWeight: g?.upProj.data, dBias: nil, dY: s.up.data, x: a.midNormed.data,
-                        weight: w.upProj.data, rows: N, inFeatures: D, outFeatures: I)
+                        weight: w.upProj, rows: N, inFeatures: D, outFeatures: I)
         RMSNorm.backward(dInp: dh.data, dWeight: g?.postAttentionNorm.data, dOut: s.normed.data, inp: a.mid.data,
                          weight: w.postAttentionNorm.data, rstd: a.midRstd.data, rows: N, dim: D)
 
         // Attention block: mid = input + o_proj(attention(rope(norm(q)), rope(norm(k)), v)).
         s.attention.fill(0)
         Linear.backward(dX: s.attention.data, dWeight: g?.oProj.data, dBias: g?.oBias?.data, dY: dh.data, x: a.attention.data,
-                        weight: w.oProj.data, rows: N, inFeatures: Hq * d, outFeatures: D)
+                        weight: w.oProj, rows: N, inFeatures: Hq * d, outFeatures: D)
         s.q.fill(0); s.k.fill(0); s.v.fill(0)
         for b in 0..<B {
             let qo = b * T * Hq * d, ko = b * T * Hkv * d
@@ -207,11 +240,11 @@ public final class Qwen3Backprop {
                          rstd: a.kRstd.data, rows: N * Hkv, dim: d)
         s.normed.fill(0)
         Linear.backward(dX: s.normed.data, dWeight: g?.qProj.data, dBias: g?.qBias?.data, dY: dqRaw.data, x: a.normed.data,
-                        weight: w.qProj.data, rows: N, inFeatures: D, outFeatures: Hq * d)
+                        weight: w.qProj, rows: N, inFeatures: D, outFeatures: Hq * d)
         Linear.backward(dX: s.normed.data, dWeight: g?.kProj.data, dBias: g?.kBias?.data, dY: dkRaw.data, x: a.normed.data,
-                        weight: w.kProj.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
+                        weight: w.kProj, rows: N, inFeatures: D, outFeatures: Hkv * d)
         Linear.backward(dX: s.normed.data, dWeight: g?.vProj.data, dBias: g?.vBias?.data, dY: s.v.data, x: a.normed.data,
-                        weight: w.vProj.data, rows: N, inFeatures: D, outFeatures: Hkv * d)
+                        weight: w.vProj, rows: N, inFeatures: D, outFeatures: Hkv * d)
         RMSNorm.backward(dInp: dh.data, dWeight: g?.inputNorm.data, dOut: s.normed.data, inp: a.input.data,
                          weight: w.inputNorm.data, rstd: a.inputRstd.data, rows: N, dim: D)
     }
@@ -244,7 +277,7 @@ public final class Qwen3Backprop {
                 chunkTargets[i] = targets[r]
             }
             RMSNorm.forward(normed.data, x.data, weight: w.norm.data, rstd: rstd.data, rows: m, dim: D, eps: eps)
-            Linear.forward(logits.data, normed.data, weight: w.lmHead.data, rows: m, inFeatures: D, outFeatures: V)
+            Linear.forward(logits.data, normed.data, weight: w.lmHead, rows: m, inFeatures: D, outFeatures: V)
             let loss = chunkTargets.withUnsafeBufferPointer {
                 CrossEntropy.forwardBackward(logits: logits.data, targets: $0.baseAddress!, dLogits: logits.data,
                                              rows: m, vocab: V, scale: scale)
@@ -252,7 +285,7 @@ public final class Qwen3Backprop {
             lossSum += loss.lossSum
             dNormed.fill(0)
             Linear.backward(dX: dNormed.data, dWeight: g?.lmHead.data, dBias: nil, dY: logits.data, x: normed.data,
-                            weight: w.lmHead.data, rows: m, inFeatures: D, outFeatures: V)
+                            weight: w.lmHead, rows: m, inFeatures: D, outFeatures: V)
             dx.fill(0)
             RMSNorm.backward(dInp: dx.data, dWeight: g?.norm.data, dOut: dNormed.data, inp: x.data, weight: w.norm.data,
                              rstd: rstd.data, rows: m, dim: D)

@@ -16,16 +16,17 @@ public final class Qwen3Gradients: @unchecked Sendable {
     /// The gradient buffers, shaped and named as `weights`.
     public let buffers: Qwen3Weights
 
-    public var embedTokens: Tensor { buffers.embedTokens }
+    public var embedTokens: Tensor { buffers.embedTokens.float32! }
     public var layers: [Qwen3LayerGradients] { buffers.layers }
     public var norm: Tensor { buffers.norm }
-    public var lmHead: Tensor { buffers.lmHead }
+    public var lmHead: Tensor { buffers.lmHead.float32! }
 
     public convenience init(model: Qwen3Model) {
         self.init(config: model.config, weights: model.weights)
     }
 
     public init(config: Qwen3Config, weights: Qwen3Weights) {
+        precondition(weights.isFloat32, "full training needs the backbone in float32: load it with keepBFloat16: false")
         self.config = config
         self.weights = weights
         buffers = weights.zerosLike()

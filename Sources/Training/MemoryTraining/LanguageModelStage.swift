@@ -89,6 +89,7 @@ final class LanguageModelStage: MemoryTrainingStage {
             let noise = GumbelNoise(generator: rng)
             let context = MemoryBatchContext(samples: memorySamples, selection: .gumbel(noise),
                                              similarityScale: Float(similarityCoef) / (layers * Float(stepTokens)), dense: dense)
+            backprop.recompute = Qwen3Backprop.shouldRecompute(config: backbone.config, batch: batch.batchSize, length: batch.sequenceLength)
             let result = backprop.step(batch, mode: try memory.backpropMode(context, batch: batch),
                                                               gradientScale: 1 / Float(stepTokens))
             rng = noise.generatorState!

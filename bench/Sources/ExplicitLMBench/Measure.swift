@@ -17,7 +17,8 @@ func residentBytes() -> Int { statusBytes("VmRSS:") }
 private func statusBytes(_ key: String) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix(key) {
-        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        // "VmHWM:\t12345678 kB": a tab, then the number padded with spaces only when it is short.
+        let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0
         return kb * 1024
     }
     return 0

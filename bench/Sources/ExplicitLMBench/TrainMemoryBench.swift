@@ -18,6 +18,8 @@ func benchTrainMemory(_ options: [String: String]) throws {
     guard prompt < T else { throw BenchError("--prompt must leave answer tokens in --tokens") }
     let backbone = try Qwen3Model.load(directory: URL(fileURLWithPath: path))
     let V = UInt64(backbone.config.vocabSize)
+    // --recompute 1 or 0; by default as memory training decides (Qwen3Backprop.shouldRecompute).
+    let recompute = options["recompute"].map { $0 == "1" } ?? Qwen3Backprop.shouldRecompute(config: backbone.config, batch: B, length: T)
     var config = MemoryConfig()
     config.numCandidates = Int(options["candidates"] ?? "16")!
     let memory = try MemoryModel(config: config, backbone: backbone)
@@ -57,7 +59,9 @@ func benchTrainMemory(_ options: [String: String]) throws {
                                              similarityScale: Float(training.similarityLossCoef) / Float(memory.layers.count * answerTokens))
             let mode = try memory.backpropMode(context, batch: batch)
             backprop = seconds {
-                loss = Qwen3Backprop(model: backbone).step(batch, mode: mode, gradientScale: 1 / Float(answerTokens)).lossSum
+                let backprop = Qwen3Backprop(model: backbone)
+                backprop.recompute = recompute
+                loss = backprop.step(batch, mode: mode, gradientScale: 1 / Float(answerTokens)).lossSum
             }
             rng = noise.generatorState!
             let (_, clip) = GradientClipping.coefficient(parameters.map(\.grad), maxNorm: training.gradClip)
@@ -68,7 +72,7 @@ func benchTrainMemory(_ options: [String: String]) throws {
         }
     }
     printJSON([
-        "impl": "explicitlm", "mode": "train-memory", "loss_per_token": loss / Double(answerTokens),
+        "impl": "explicitlm", "mode": "train-memory", "loss_per_token": loss / Double(answerTokens), "recompute": recompute,
         "step_s": best, "step_cpu_s": bestCPU, "backprop_s": bestBackprop, "tokens_per_s": Double(B * T) / best,
         "memory_parameters": parameters.reduce(0) { $0 + $1.value.count }, "peak_rss_bytes": peakResidentBytes(),
     ])
