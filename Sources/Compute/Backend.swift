@@ -59,11 +59,7 @@ public enum Backend {
             BLAS.gemm(a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
             return
         }
-        _ = configured
-        split(m: m, n: n, k: k) { r0, r1, c0, c1 in
-            elm_sgemm(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
-                      a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
-        }
+        blocks(elm_sgemm, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// The same product with B in bfloat16 (a `WeightMatrix`'s values), widened inside the kernel.
@@ -74,10 +70,23 @@ public enum Backend {
         alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+        blocks(elm_sgemm_bf16b, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+    }
+
+    /// A CKernels GEMM entry point (single-threaded, B of element type `Element`).
+    typealias Kernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>?, Int, UnsafePointer<Element>?, Int, Float,
+                                 UnsafeMutablePointer<Float>?, Int) -> Void
+
+    /// Runs `kernel` on the blocks `split` cuts the product into, each with its offsets into A, B and C.
+    @inline(__always)
+    static func blocks<Element>(
+        _ kernel: Kernel<Element>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Element>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float, lda: Int, ldb: Int, ldc: Int
+    ) {
         _ = configured
         split(m: m, n: n, k: k) { r0, r1, c0, c1 in
-            elm_sgemm_bf16b(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
-                            a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
+            kernel(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
+                   a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
         }
     }
 
