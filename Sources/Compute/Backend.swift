@@ -19,10 +19,7 @@ public enum Backend {
         var level: Int32 { Int32(Self.allCases.firstIndex(of: self)!) }
     }
 
-    nonisolated(unsafe) public static var kind: Kind = {
-        if let name = ProcessInfo.processInfo.environment["EXPLICITLM_BACKEND"], let kind = Kind(rawValue: name) { return kind }
-        return .own
-    }()
+    nonisolated(unsafe) public static var kind: Kind = setting("EXPLICITLM_BACKEND", default: Kind.own)
 
     /// The best instruction set the CPU supports.
     public static var hostInstructionSet: InstructionSet { InstructionSet.allCases[Int(elm_host_isa())] }
@@ -35,10 +32,22 @@ public enum Backend {
     }
 
     private static let configured: Void = {
-        if let name = ProcessInfo.processInfo.environment["EXPLICITLM_ISA"], let isa = InstructionSet(rawValue: name) {
-            elm_set_isa(isa.level)
+        if ProcessInfo.processInfo.environment["EXPLICITLM_ISA"] != nil {
+            elm_set_isa(setting("EXPLICITLM_ISA", default: hostInstructionSet).level)
         }
     }()
+
+    /// The environment variable `name` as one of `Value`'s cases; an unknown value is named on stderr
+    /// (the process still runs, with `fallback`).
+    private static func setting<Value: RawRepresentable & CaseIterable>(_ name: String, default fallback: Value) -> Value
+        where Value.RawValue == String
+    {
+        guard let text = ProcessInfo.processInfo.environment[name] else { return fallback }
+        if let value = Value(rawValue: text) { return value }
+        let known = Value.allCases.map(\.rawValue).joined(separator: ", ")
+        FileHandle.standardError.write(Data("explicitlm: \(name)=\(text) is not one of \(known); using \(fallback.rawValue)\n".utf8))
+        return fallback
+    }
 
     /// Below this many multiply-adds a product runs on the calling thread: a dispatch to the workers
     /// costs microseconds.
