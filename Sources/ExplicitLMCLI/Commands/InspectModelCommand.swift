@@ -22,7 +22,9 @@ struct InspectModelCommand: ParsableCommand {
         let kvPerToken = 2 * config.numHiddenLayers * config.numKeyValueHeads * config.headDim * 4
         print("parameters: \(parameters) (\(formatCount(parameters)))")
         print("weight dtype: \(checkpoint.dtypes.map(\.rawValue).sorted().joined(separator: ", "))")
-        print("memory: \(formatBytes(parameters * 4)) of float32 weights, "
+        // BF16 matrices stay BF16 when loaded for inference (the norms, a few thousand values, are widened).
+        let loaded = checkpoint.dtypes == [.bf16] ? parameters * 2 : parameters * 4
+        print("memory: \(formatBytes(loaded)) of weights as loaded for inference (\(formatBytes(parameters * 4)) in float32 for training), "
             + "\(formatBytes(kvPerToken)) of KV cache per token "
             + "(\(formatBytes(kvPerToken * 4096)) for 4096 tokens)")
     }
