@@ -142,13 +142,13 @@ public final class MemoryBank {
         var cells = [Int32](repeating: -1, count: n)
         var texts: [(row: Int, text: String)] = []
         let vocabulary = tokenizer.tokenizer.vocabularySize
-        let statement = try database.prepare("SELECT row, tokens, cell, text_prefix, text, object_length, subject, predicate FROM rows ORDER BY row")
+        let statement = try database.prepare(RowStorage.selectAllViews)
         try statement.bind([])
         while try statement.step() {
-            let row = statement.integer(0)
+            let row = statement.integer(8)
             guard row >= 0, row < n else { throw corrupt("row \(row) is outside the bank (0..<\(n))") }
             let r = Int(row)
-            let count = statement.withBlob(1) { blob in
+            let count = statement.withBlob(0) { blob in
                 tokens.withUnsafeMutableBufferPointer { all in
                     PackedTokens.unpack(blob, into: UnsafeMutableBufferPointer(rebasing: all[r * lk..<(r + 1) * lk]), limit: lk)
                 }
@@ -161,9 +161,7 @@ public final class MemoryBank {
             guard cell >= -1, cell < n else { throw corrupt("row \(r): cell \(cell) is outside the grid (-1..<\(n))") }
             lengths[r] = Int32(count)
             cells[r] = Int32(cell)
-            let objectLength = Int(statement.integer(5))
-            guard objectLength >= 0, objectLength <= count else { throw corrupt("row \(r): object_length \(objectLength) is out of range") }
-            let parts = try storage.lexicalParts(tokens: tokens[r * lk..<r * lk + count], objectLength: objectLength, from: statement) {
+            let parts = try storage.lexicalParts(tokens: tokens[r * lk..<r * lk + count], from: statement) {
                 corrupt("row \(r): \($0)")
             }
             texts.append((r, lexicalFields.document(text: parts.text, subject: parts.subject, predicate: parts.predicate)))

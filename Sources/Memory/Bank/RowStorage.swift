@@ -14,13 +14,18 @@ import Tokenizers
 ///   decode of the row's object tokens.
 /// - `predicate` and `source` are ids into the `names` table, since a bank repeats a few of them.
 struct RowStorage {
-    static let columns = "tokens, object_length, cell, text_prefix, text, uuid, subject, predicate, object, source, key"
+    /// What the in-memory view and BM25 read of every row at open; `columns` begins with them, so
+    /// both statements share the column indices `row(from:)` and `lexicalParts(from:)` read.
+    static let viewColumns = "tokens, object_length, cell, text_prefix, text, uuid, subject, predicate"
+    static let columns = viewColumns + ", object, source, key"
     static let columnCount = 11
     static let insertRow = "INSERT INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let upsertRow = "INSERT OR REPLACE INTO rows (row, \(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectRow = "SELECT \(columns) FROM rows WHERE row = ?"
     /// Every stored row in order, its index last (`row(from:)` reads the same columns).
     static let selectAllRows = "SELECT \(columns), row FROM rows ORDER BY row"
+    /// Every stored row's view columns in order, its index last (column 8).
+    static let selectAllViews = "SELECT \(viewColumns), row FROM rows ORDER BY row"
     static let selectAllUUIDs = "SELECT uuid, row FROM rows WHERE uuid != ''"
     static let countForms = """
         SELECT count(*), total(text_prefix > 0), total(typeof(subject) = 'integer'), total(object IS NULL), total(typeof(object) = 'integer')
@@ -99,9 +104,8 @@ struct RowStorage {
         guard case .blob(let packed) = s.value(0), let tokens = PackedTokens.unpack(packed, limit: limit), !tokens.isEmpty else {
             throw corrupt("the tokens are not 1...\(limit) packed ids")
         }
-        let objectLength = Int(s.integer(1))
-        guard objectLength >= 0, objectLength <= tokens.count else { throw corrupt("object_length \(objectLength) is out of range") }
-        let text = try self.text(tokens: tokens, objectLength: objectLength, from: s, corrupt: corrupt)
+        let objectLength = try Self.objectLength(s, tokenCount: tokens.count, corrupt: corrupt)
+        let text = try self.text(tokens: tokens, from: s, corrupt: corrupt)
         let key = s.isNull(10) ? nil : try s.withBlob(10) { try Self.key(from: $0, dimension: dimension, corrupt: corrupt) }
         let object = s.isNull(8)
             ? String(decoding: tokenizer.bytes(of: tokens.suffix(objectLength)), as: UTF8.self)
@@ -118,8 +122,16 @@ struct RowStorage {
         return (0..<dimension).map { Float(Float16(bitPattern: UInt16(littleEndian: blob.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
     }
 
-    /// The text's UTF-8 bytes from the row's tokens and columns 3 and 4 of `s`.
-    func text(tokens: some Collection<Int32>, objectLength: Int, from s: BankStatement, corrupt: (String) -> MemoryBankError) throws -> [UInt8] {
+    /// Column 1 of `s`, the object's token count, which must lie within the row's `tokenCount` tokens.
+    private static func objectLength(_ s: BankStatement, tokenCount: Int, corrupt: (String) -> MemoryBankError) throws -> Int {
+        let objectLength = Int(s.integer(1))
+        guard objectLength >= 0, objectLength <= tokenCount else { throw corrupt("object_length \(objectLength) is out of range") }
+        return objectLength
+    }
+
+    /// The text's UTF-8 bytes from the row's tokens and columns 1, 3 and 4 of `s`.
+    private func text(tokens: some Collection<Int32>, from s: BankStatement, corrupt: (String) -> MemoryBankError) throws -> [UInt8] {
+        let objectLength = try Self.objectLength(s, tokenCount: tokens.count, corrupt: corrupt)
         let prefix = Int(s.integer(3))
         guard prefix > 0 else { return Array(s.text(4).utf8) }
         let decoded = tokenizer.bytes(of: tokens.dropLast(objectLength))
@@ -129,11 +141,12 @@ struct RowStorage {
         return decoded + s.text(4).utf8
     }
 
-    /// The text the columns 3...6 and 7 of `s` give for BM25 (text, subject, predicate), without the rest of the row.
-    func lexicalParts(tokens: some Collection<Int32>, objectLength: Int, from s: BankStatement,
+    /// What BM25 reads of a row (text, subject, predicate) from its view columns in `s` and its
+    /// already unpacked `tokens`, without the rest of the row.
+    func lexicalParts(tokens: some Collection<Int32>, from s: BankStatement,
                       corrupt: (String) -> MemoryBankError) throws -> (text: String, subject: String, predicate: String)
     {
-        let text = try self.text(tokens: tokens, objectLength: objectLength, from: s, corrupt: corrupt)
+        let text = try self.text(tokens: tokens, from: s, corrupt: corrupt)
         return (String(decoding: text, as: UTF8.self), try Self.resolve(s.value(6), in: text, field: "subject", corrupt: corrupt),
                 try names.value(of: s.integer(7), corrupt: corrupt))
     }
