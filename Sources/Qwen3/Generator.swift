@@ -60,7 +60,8 @@ public final class GenerationTimings {
 }
 
 extension DispatchTime {
-    static func seconds(since start: DispatchTime) -> Double {
+    /// Seconds from `start` to now.
+    public static func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 }

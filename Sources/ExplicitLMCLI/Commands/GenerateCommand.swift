@@ -83,7 +83,7 @@ struct GenerateCommand: ParsableCommand {
         let used = { memory?.rowsUsed(from: promptIds.count) ?? [] }
         let chunk = memory?.prefillChunkSize(prompt: promptIds.count) ?? 512
         let timings = GenerationTimings()
-        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        let loadSeconds = DispatchTime.seconds(since: started)
         defer { if stats { printStats(timings, loadSeconds: loadSeconds) } }
         guard let tok, !printIds else {
             let generated = generator.generate(prompt: promptIds, maxNewTokens: maxNewTokens, sampler: &sampler, chunkSize: chunk,
