@@ -201,6 +201,8 @@ static void run_isa(void) {
     static const long gv[][2] = {{3072, 1024}, {1024, 3072}, {2048, 1024}, {1024, 2048}, {151936 / 8, 1024}};
     for (unsigned s = 0; s < sizeof gv / sizeof gv[0]; s++)
         for (int bf = 0; bf < 2; bf++) check_gemv(bf, gv[s][0], gv[s][1], 1.0f, bf ? 0.0f : 1.0f, 0);
+    /* A row of 64-element steps, one 32-element step and a tail (n = 64 + 32 + 5). */
+    for (int bf = 0; bf < 2; bf++) check_gemv(bf, 9, 101, 1.0f, 0.5f, 3);
     /* 6. alpha == 0 scales C only. */
     check_gemm(0, 0, 1, 17, 33, 65, 0.0f, -0.25f, 2);
     check_gemm(1, 1, 0, 17, 33, 65, 0.0f, 0.0f, 2);
