@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import limits
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BENCH_BIN = os.path.join(ROOT, ".build", "release", "ExplicitLMBench")
 
@@ -39,7 +41,8 @@ def alternate(ours_cmd, torch_cmd, rounds, env=None):
 def step_bench_runs(script, torch_worker, ours_args, make_model):
     """The main of a training-step benchmark (--rounds, --steps, --torch-worker): in the worker process
     runs torch_worker(steps) and returns None; otherwise makes the model, builds the bench binary and
-    alternates our command (BENCH_BIN + ours_args(steps)) with the PyTorch worker on 2 threads."""
+    alternates our command (BENCH_BIN + ours_args(steps)) with the PyTorch worker on 2 threads; returns
+    the runs and the machine's limits measured around them."""
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--steps", type=int, default=2)
@@ -51,8 +54,9 @@ def step_bench_runs(script, torch_worker, ours_args, make_model):
     make_model()
     build()
     print(f"float32, 2 threads, {coretype()}")
-    return alternate([BENCH_BIN] + ours_args(a.steps), [sys.executable, script, "--torch-worker", "--steps", str(a.steps)],
-                     a.rounds, thread_env(2))
+    return limits.measure_around(lambda: alternate(
+        [BENCH_BIN] + ours_args(a.steps), [sys.executable, script, "--torch-worker", "--steps", str(a.steps)],
+        a.rounds, thread_env(2)))
 
 
 def time_steps(step, steps):

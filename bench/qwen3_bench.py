@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
+import limits  # noqa: E402
 
 SHAPE = dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
              num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
@@ -62,14 +63,19 @@ def main():
     common.build()
     env = common.thread_env(2)
     sizes = ["--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens)]
-    runs = common.alternate(
+    runs, measured = limits.measure_around(lambda: common.alternate(
         [common.BENCH_BIN, "qwen3", "--model", a.model_dir] + sizes,
-        [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir] + sizes, a.rounds, env)
+        [sys.executable, __file__, "--torch-worker", "--model-dir", a.model_dir] + sizes, a.rounds, env))
     weights = os.path.getsize(os.path.join(a.model_dir, "model.safetensors"))
     print(f"\nQwen3-0.6B shape, float32, 2 threads, {common.coretype()}")
     common.report(runs, "prefill_tokens_per_s", f"prefill 1x{a.prompt_tokens} tokens/s")
     common.report(runs, "decode_tokens_per_s", f"decode {a.new_tokens} tokens/s")
     common.report_peak_rss(runs, suffix=lambda rss: f" = {rss / weights:.2f}x the float32 weights")
+    flops = limits.forward_flops(SHAPE, a.prompt_tokens, a.prompt_tokens) / a.prompt_tokens
+    for impl in ("ours", "torch"):
+        limits.report_compute(f"prefill {impl}", common.best(runs[impl], "prefill_tokens_per_s"), flops, measured)
+        limits.report_bandwidth(f"decode {impl}", common.best(runs[impl], "decode_tokens_per_s"),
+                                limits.decode_bytes(SHAPE, 4), measured)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
+import limits  # noqa: E402
 import qwen3_bench  # noqa: E402
 
 sys.path.insert(0, os.path.join(common.ROOT, "scripts"))
@@ -74,9 +75,10 @@ def main():
     def ours(steps):
         return ["train-memory", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
                 "--prompt", str(PROMPT), "--candidates", str(CANDIDATES), "--steps", str(steps)]
-    runs = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
-    if runs is None:
+    measured = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    if measured is None:
         return
+    runs, machine = measured
     print()
     label = f"memory step {BATCH}x{TOKENS}"
     common.report(runs, "tokens_per_s", f"{label} tokens/s", width=32)
@@ -84,6 +86,9 @@ def main():
     # CPU seconds per step: less sensitive than wall time when other work shares the cores.
     common.report(runs, "step_cpu_s", "CPU s per step", width=32, higher=False, digits=2)
     common.report_peak_rss(runs, label="peak RSS train-memory")
+    flops = limits.frozen_step_flops(qwen3_bench.SHAPE, TOKENS, 0) / TOKENS  # backbone only: the memory steps are not counted
+    for impl in ("ours", "torch"):
+        limits.report_compute(f"memory step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
+import limits  # noqa: E402
 import qwen3_bench  # noqa: E402
 
 MODEL_DIR = "/tmp/explicitlm-bench/qwen3-0.6b-random"
@@ -55,14 +56,18 @@ def main():
     def ours(steps):
         return ["train-step", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
                 "--layer", str(LAYER), "--steps", str(steps)]
-    runs = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
-    if runs is None:
+    measured = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    if measured is None:
         return
+    runs, machine = measured
     print()
     common.report(runs, "tokens_per_s", f"frozen step {BATCH}x{TOKENS} tokens/s", width=32)
     # CPU seconds per step: less sensitive than wall time when other work shares the cores.
     common.report(runs, "step_cpu_s", "CPU s per step", width=32, higher=False, digits=2)
     common.report_peak_rss(runs, label="peak RSS frozen")
+    flops = limits.frozen_step_flops(qwen3_bench.SHAPE, TOKENS, LAYER) / TOKENS
+    for impl in ("ours", "torch"):
+        limits.report_compute(f"frozen step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine)
 
 
 if __name__ == "__main__":

@@ -272,8 +272,14 @@ static double best_threads(int job, int nthreads, int reps) {
     return best;
 }
 
-static void bench_gemv(void) {
+/* Allocates and fills the GEMV matrices (once); returns their f32 bytes. */
+static double alloc_gemv_matrices(void) {
     double bytes32 = 0;
+    if (xv) {
+        for (int l = 0; l < NLAYERS; l++)
+            for (int q = 0; q < NSHAPES; q++) bytes32 += 4.0 * gemv_shapes[q][0] * gemv_shapes[q][1];
+        return bytes32;
+    }
     for (int l = 0; l < NLAYERS; l++)
         for (int q = 0; q < NSHAPES; q++) {
             const long count = gemv_shapes[q][0] * gemv_shapes[q][1];
@@ -286,6 +292,11 @@ static void bench_gemv(void) {
     xv = aligned_alloc(64, sizeof(float) * 4096);
     yv = aligned_alloc(64, sizeof(float) * 3 * 4096);
     fill(xv, 4096, 7);
+    return bytes32;
+}
+
+static void bench_gemv(void) {
+    const double bytes32 = alloc_gemv_matrices();
     const int host = elm_host_isa();
     printf("\nGEMV over %d x {[3072,1024], [1024,3072], [2048,1024]} = %.0f MB f32 / %.0f MB bf16 (LLC-busting)\n",
            NLAYERS, bytes32 / 1e6, bytes32 / 2e6);
@@ -329,14 +340,29 @@ static void bench_gemv_t(void) {
     }
 }
 
-/* bench [gemm] [gemv]: the sections to run (default: all). */
+/* The machine's limits as measured now, one JSON line (what the end-to-end benchmarks divide by):
+ * the FMA peak of one core at the host's widest ISA times the thread count, and the streaming read
+ * over the GEMV matrices with that many threads. */
+static void print_limits(void) {
+    const int host = elm_host_isa();
+    const double bytes32 = alloc_gemv_matrices();
+    const double gflops = best_peak(host > ELM_ISA_AVX2 ? ELM_ISA_AVX512 : ELM_ISA_AVX2) * NTHREADS;
+    const double read = bytes32 / best_threads(JOB_SUM, NTHREADS, 5) / 1e9;
+    printf("{\"isa\": \"%s\", \"threads\": %d, \"fma_gflops\": %.1f, \"read_gb_s\": %.2f}\n", isa_name[host], NTHREADS,
+           gflops, read);
+}
+
+/* bench [gemm] [gemv] | bench limits: the sections to run (default: gemm and gemv). */
 int main(int argc, char **argv) {
     int do_gemm = argc < 2, do_gemv = argc < 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "gemm")) do_gemm = 1;
         else if (!strcmp(argv[i], "gemv")) do_gemv = 1;
-        else {
-            fprintf(stderr, "usage: %s [gemm] [gemv]\n", argv[0]);
+        else if (!strcmp(argv[i], "limits") && argc == 2 && elm_host_isa() != ELM_ISA_PORTABLE) {
+            print_limits();
+            return 0;
+        } else {
+            fprintf(stderr, "usage: %s [gemm] [gemv] | %s limits\n", argv[0], argv[0]);
             return 2;
         }
     }

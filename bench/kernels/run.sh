@@ -4,6 +4,7 @@
 #   bench/kernels/run.sh            check + bench
 #   bench/kernels/run.sh check      check only
 #   bench/kernels/run.sh bench [gemm|gemv]   bench only (optionally one section)
+#   bench/kernels/run.sh bench limits        the machine's FMA peak and streaming read now, one JSON line
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 CC="${CC:-$(command -v /opt/swift/usr/bin/clang || command -v clang || command -v gcc)}"
