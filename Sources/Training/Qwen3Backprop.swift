@@ -53,6 +53,11 @@ public final class Qwen3Backprop {
     public var headChunk = 256
     /// Keep only the layers' inputs and recompute their activations in the backward (see the type).
     public var recompute = false
+    /// Keep each layer's attention weights [B, Hq, T, T] for the backward (true), or only each row's
+    /// softmax maximum and 1 / Σ exp, recomputing the weights one head at a time in the backward
+    /// (false: memory linear in T, one more QKᵀ per head, the same bits). Nil: as
+    /// `keepsAttentionWeights` decides.
+    public var keepAttentionWeights: Bool?
 
     /// Per layer, the saved activations (nil for layers that need none: below a frozen module, or
     /// every layer when recomputing).
@@ -64,7 +69,7 @@ public final class Qwen3Backprop {
     private var scratch: BackwardScratch?
     /// The LM head's buffers ([rows, vocab] logits is the largest), kept between steps.
     private var headBuffers: HeadBuffers?
-    private var shape: (batch: Int, length: Int, firstSaved: Int, recompute: Bool) = (0, 0, 0, false)
+    private var shape: (batch: Int, length: Int, firstSaved: Int, recompute: Bool, keepWeights: Bool) = (0, 0, 0, false, false)
 
     public init(model: Qwen3Model) {
         self.model = model
@@ -72,7 +77,16 @@ public final class Qwen3Backprop {
 
     /// The bytes the forward keeps for every layer at batch × length without `recompute`.
     public static func savedActivationBytes(config: Qwen3Config, batch: Int, length: Int) -> Int {
-        config.numHiddenLayers * LayerActivations.bytes(config: config, batch: batch, length: length)
+        let keep = keepsAttentionWeights(config: config, batch: batch, length: length)
+        return config.numHiddenLayers * LayerActivations.bytes(config: config, batch: batch, length: length, keepsAttentionWeights: keep)
+    }
+
+    /// Whether to keep the attention weights by default: while they take no more than the rest of the
+    /// layer's activations (up to T ≈ 1,400 tokens at the Qwen3-0.6B shape, ≈ 1,700 at 4B); longer
+    /// sequences recompute them, so memory grows linearly in T.
+    public static func keepsAttentionWeights(config: Qwen3Config, batch: Int, length: Int) -> Bool {
+        LayerActivations.attentionWeightFloats(config: config, batch: batch, length: length, kept: true)
+            <= batch * length * LayerActivations.floatsPerToken(config: config)
     }
 
     /// Whether a step at batch × length should recompute: when keeping the activations would take
@@ -140,17 +154,19 @@ public final class Qwen3Backprop {
 
     /// Allocates the activation buffers once per batch shape and mode; later steps reuse them.
     private func prepare(batch B: Int, length T: Int, firstSaved: Int) {
-        guard shape != (B, T, firstSaved, recompute) else { return }
+        let c = model.config, layers = 0..<c.numHiddenLayers
+        let keep = keepAttentionWeights ?? Self.keepsAttentionWeights(config: c, batch: B, length: T)
+        guard shape != (B, T, firstSaved, recompute, keep) else { return }
         saved = []  // free the old buffers first
         inputs = []
         spare = nil
         scratch = nil
-        let c = model.config, layers = 0..<c.numHiddenLayers
-        saved = layers.map { l in l >= firstSaved && !recompute ? LayerActivations(config: c, batch: B, length: T) : nil }
+        func activations() -> LayerActivations { LayerActivations(config: c, batch: B, length: T, keepsAttentionWeights: keep) }
+        saved = layers.map { l in l >= firstSaved && !recompute ? activations() : nil }
         inputs = layers.map { l in l >= firstSaved && recompute ? Tensor(zeros: [B * T, c.hiddenSize]) : nil }
-        spare = firstSaved > 0 || recompute ? LayerActivations(config: c, batch: B, length: T) : nil
-        scratch = BackwardScratch(config: c, batch: B, length: T)
-        shape = (B, T, firstSaved, recompute)
+        spare = firstSaved > 0 || recompute ? activations() : nil
+        scratch = BackwardScratch(config: c, batch: B, length: T, keepsAttentionWeights: keep)
+        shape = (B, T, firstSaved, recompute, keep)
     }
 
     /// Layer `l`'s activations, recomputed from its saved input into the spare buffers.
@@ -180,7 +196,8 @@ public final class Qwen3Backprop {
             rotary.apply(q, cos: cos, sin: sin, tokens: T, heads: Hq)
             rotary.apply(k, cos: cos, sin: sin, tokens: T, heads: Hkv)
             Attention.forward(a.attention.data + b * T * Hq * d, q: q, k: k, v: a.v.data + b * T * Hkv * d,
-                              probs: a.probs.data + b * Hq * T * T, scratch: scratch!.scores.data,
+                              probs: a.probs.map { $0.data + b * Hq * T * T }, softmaxStats: a.softmaxStats.map { $0.data + b * Hq * T * 2 },
+                              scratch: scratch!.scores.data,
                               queries: T, keys: T, heads: Hq, kvHeads: Hkv, headDim: d)
         }
         Linear.forward(h.data, a.attention.data, weight: w.oProj, bias: w.oBias?.data, rows: N,
@@ -225,8 +242,13 @@ public final class Qwen3Backprop {
         s.q.fill(0); s.k.fill(0); s.v.fill(0)
         for b in 0..<B {
             let qo = b * T * Hq * d, ko = b * T * Hkv * d
+            let weights: Attention.Weights = if let probs = a.probs {
+                .kept(probs.data + b * Hq * T * T)
+            } else {
+                .recomputed(softmaxStats: a.softmaxStats!.data + b * Hq * T * 2, scratch: s.weights!.data)
+            }
             Attention.backward(dq: s.q.data + qo, dk: s.k.data + ko, dv: s.v.data + ko, dOut: s.attention.data + qo,
-                               q: a.q.data + qo, k: a.k.data + ko, v: a.v.data + ko, probs: a.probs.data + b * Hq * T * T,
+                               q: a.q.data + qo, k: a.k.data + ko, v: a.v.data + ko, weights: weights,
                                scratch: s.scores.data, queries: T, keys: T, heads: Hq, kvHeads: Hkv, headDim: d)
             model.rotary.backward(s.q.data + qo, cos: cos, sin: sin, tokens: T, heads: Hq)
             model.rotary.backward(s.k.data + ko, cos: cos, sin: sin, tokens: T, heads: Hkv)

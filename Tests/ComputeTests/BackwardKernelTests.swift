@@ -104,16 +104,24 @@ final class BackwardKernelTests: XCTestCase {
                               queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
             return weightedSum(out, r)
         }
-        Attention.forward(out.data, q: q.data, k: k.data, v: v.data, probs: probs.data, scratch: scratch.data,
-                          queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
-        let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
-        Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dOut: r.data, q: q.data, k: k.data, v: v.data,
-                           probs: probs.data, scratch: scratch.data, queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
-        checkGradient("dq", q, analytic: dq, coordinates: 12, loss: loss)
-        checkGradient("dk", k, analytic: dk, coordinates: 12, loss: loss)
-        checkGradient("dv", v, analytic: dv, coordinates: 12, loss: loss)
+        let stats = Tensor(zeros: [Hq, T, 2]), weights = Tensor(zeros: [T, S])
+        Attention.forward(out.data, q: q.data, k: k.data, v: v.data, probs: probs.data, softmaxStats: stats.data,
+                          scratch: scratch.data, queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
+        func backward(_ source: Attention.Weights) -> [Tensor] {
+            let dq = Tensor(zeros: q.shape), dk = Tensor(zeros: k.shape), dv = Tensor(zeros: v.shape)
+            Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dOut: r.data, q: q.data, k: k.data, v: v.data,
+                               weights: source, scratch: scratch.data, queries: T, keys: S, heads: Hq, kvHeads: Hkv, headDim: d)
+            return [dq, dk, dv]
+        }
+        let kept = backward(.kept(probs.data))
+        checkGradient("dq", q, analytic: kept[0], coordinates: 12, loss: loss)
+        checkGradient("dk", k, analytic: kept[1], coordinates: 12, loss: loss)
+        checkGradient("dv", v, analytic: kept[2], coordinates: 12, loss: loss)
         // The last key is visible to the last query only, and still gets a gradient.
-        XCTAssertNotEqual(dv.data[(S - 1) * Hkv * d], 0, "the last key is read by the last query")
+        XCTAssertNotEqual(kept[2].data[(S - 1) * Hkv * d], 0, "the last key is read by the last query")
+        // Weights recomputed from the softmax statistics: the same bits as the kept ones.
+        let recomputed = backward(.recomputed(softmaxStats: stats.data, scratch: weights.data))
+        for (name, (a, b)) in zip(["dq", "dk", "dv"], zip(kept, recomputed)) { XCTAssertEqual(a.array, b.array, name) }
     }
 
     func testSwiGLUBackward() {

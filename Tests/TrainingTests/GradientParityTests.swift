@@ -147,6 +147,31 @@ final class GradientParityTests: XCTestCase {
         XCTAssertEqual(try frozen(recompute: true), try frozen(recompute: false))
     }
 
+    /// Recomputing the attention weights from the softmax statistics (what long sequences do) gives
+    /// the bits of the step that kept them, alone and with the activations recomputed too.
+    func testRecomputedAttentionWeightsGiveTheSameGradients() throws {
+        let variant = "tied-gqa"
+        let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))
+        let golden = try GradFixtures.golden(variant)
+        let batch = try GradFixtures.batch(golden)
+        XCTAssertTrue(Qwen3Backprop.keepsAttentionWeights(config: model.config, batch: batch.batchSize, length: batch.sequenceLength))
+        func full(keepWeights: Bool, recompute: Bool) -> (Double, [[Float]]) {
+            let gradients = Qwen3Gradients(model: model)
+            let backprop = Qwen3Backprop(model: model)
+            backprop.keepAttentionWeights = keepWeights
+            backprop.recompute = recompute
+            let loss = backprop.step(batch, mode: .full(gradients))
+            return (loss.lossSum, gradients.named.map(\.1.array))
+        }
+        let (keptLoss, kept) = full(keepWeights: true, recompute: false)
+        for recompute in [false, true] {
+            let (loss, gradients) = full(keepWeights: false, recompute: recompute)
+            XCTAssertEqual(loss, keptLoss)
+            XCTAssertEqual(gradients, kept, "recompute: \(recompute)")
+        }
+        try assertLossSum(keptLoss, "loss_sum", in: golden, variant)
+    }
+
     func testFrozenStepIsRepeatableAndLeavesTheModelUnchanged() throws {
         let variant = "tied-gqa"
         let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))

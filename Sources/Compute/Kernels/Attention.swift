@@ -13,27 +13,33 @@ public enum Attention {
     /// Query rows per causal block.
     static let block = 64
 
-    /// out [T, Hq, d]. `probs`, when given ([Hq, T, S]), keeps the attention weights for backward.
-    /// `scratch` needs T·S floats when `probs` is nil.
+    /// How the backward gets the attention weights P of the forward.
+    public enum Weights {
+        /// P [Hq, T, S] as the forward kept it (`probs`): 4·Hq·T·S bytes.
+        case kept(UnsafePointer<Float>)
+        /// P recomputed one head at a time into `scratch` (T·S floats) from the forward's
+        /// `softmaxStats` [Hq, T, 2]: one more QKᵀ per head, the same bits, and memory linear in T.
+        case recomputed(softmaxStats: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>)
+    }
+
+    /// out [T, Hq, d]. `probs`, when given ([Hq, T, S]), keeps the attention weights for backward;
+    /// `softmaxStats`, when given ([Hq, T, 2]), keeps each row's softmax maximum and 1 / Σ exp so the
+    /// backward can recompute them instead. `scratch` needs T·S floats when `probs` is nil.
     public static func forward(
         _ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-        v: UnsafePointer<Float>, probs: UnsafeMutablePointer<Float>? = nil,
+        v: UnsafePointer<Float>, probs: UnsafeMutablePointer<Float>? = nil, softmaxStats: UnsafeMutablePointer<Float>? = nil,
         scratch: UnsafeMutablePointer<Float>, queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
     ) {
         let group = heads / kvHeads
         let qStride = heads * d, kvStride = kvHeads * d
-        let scale = 1 / Float(d).squareRoot()
         let past = S - T
         for g in 0..<kvHeads {
             for h in g * group..<(g + 1) * group {
                 let p = probs.map { $0 + h * T * S } ?? scratch
-                let kh = k + g * d, vh = v + g * d
-                // scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices), by causal blocks.
-                forBlocks(T) { r0, r1 in
-                    Backend.gemm(q + r0 * qStride + h * d, kh, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
-                              alpha: scale, lda: qStride, ldb: kvStride, ldc: S)
-                }
-                Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past) }
+                let stats = softmaxStats.map { $0 + h * T * 2 }
+                scores(p, q: q, k: k, head: h, kvHead: g, queries: T, keys: S, heads: heads, kvHeads: kvHeads, headDim: d)
+                Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past, stats: stats) }
+                let vh = v + g * d
                 // out_h [T, d] = probs · v_h.
                 forBlocks(T) { r0, r1 in
                     Backend.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
@@ -43,7 +49,7 @@ public enum Attention {
         }
     }
 
-    /// Backward of `forward` from the saved `probs` [Hq, T, S]: accumulates dq [T, Hq, d] and
+    /// Backward of `forward` from its attention weights (see `Weights`): accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
     /// dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
     /// GQA: the query heads of a group add into their kv head's dK/dV one after another.
@@ -51,7 +57,7 @@ public enum Attention {
     public static func backward(
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        probs: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        weights: Weights, scratch: UnsafeMutablePointer<Float>,
         queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
     ) {
         let group = heads / kvHeads
@@ -62,7 +68,16 @@ public enum Attention {
         for g in 0..<kvHeads {
             let kv = g * d
             for h in g * group..<(g + 1) * group {
-                let p = probs + h * T * S
+                let p: UnsafePointer<Float>
+                switch weights {
+                case .kept(let probs):
+                    p = probs + h * T * S
+                case .recomputed(let softmaxStats, let buffer):
+                    let stats = softmaxStats + h * T * 2
+                    scores(buffer, q: q, k: k, head: h, kvHead: g, queries: T, keys: S, heads: heads, kvHeads: kvHeads, headDim: d)
+                    Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(buffer, rows: rows, columns: S, past: past, recomputingFrom: stats) }
+                    p = UnsafePointer(buffer)
+                }
                 // Rows r0..<r1 of P, dP and dS are zero past column past + r1.
                 forBlocks(T) { r0, r1 in
                     // dV_h [S, d] += Pᵀ [S, T] · dO_h [T, d];  dP [T, S] = dO_h · V_hᵀ.
@@ -80,6 +95,20 @@ public enum Attention {
                               transA: true, alpha: scale, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
                 }
             }
+        }
+    }
+
+    /// scores [T, S] = scale · q_h k_hᵀ (GEMM over strided head slices), by causal blocks: row block
+    /// r0..<r1 stops at the last key its last row sees (the rest is masked by the softmax).
+    static func scores(
+        _ p: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, head h: Int, kvHead g: Int,
+        queries T: Int, keys S: Int, heads: Int, kvHeads: Int, headDim d: Int
+    ) {
+        let qStride = heads * d, kvStride = kvHeads * d, past = S - T
+        let scale = 1 / Float(d).squareRoot()
+        forBlocks(T) { r0, r1 in
+            Backend.gemm(q + r0 * qStride + h * d, k + g * d, p + r0 * S, m: r1 - r0, n: past + r1, k: d, transB: true,
+                         alpha: scale, lda: qStride, ldb: kvStride, ldc: S)
         }
     }
 
@@ -108,11 +137,21 @@ public enum Attention {
     }
 
     /// Row-wise softmax of scores [T, S] where row t sees columns 0...past+t; masked columns become 0.
-    static func softmaxCausal(_ p: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Int, past: Int) {
+    /// Row t's maximum and 1 / Σ exp go to stats[2t], stats[2t + 1] when `stats` is given; with
+    /// `recomputingFrom` they are read from there instead (the same bits as the first time).
+    static func softmaxCausal(
+        _ p: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Int, past: Int,
+        stats: UnsafeMutablePointer<Float>? = nil, recomputingFrom saved: UnsafePointer<Float>? = nil
+    ) {
         for t in rows {
             let row = p + t * columns
             let visible = past + t + 1
-            Softmax.row(row, count: visible)
+            if let saved {
+                Softmax.recompute(row, count: visible, max: saved[2 * t], inverseSum: saved[2 * t + 1])
+            } else {
+                let (m, inv) = Softmax.row(row, count: visible)
+                if let stats { stats[2 * t] = m; stats[2 * t + 1] = inv }
+            }
             for s in visible..<columns { row[s] = 0 }
         }
     }

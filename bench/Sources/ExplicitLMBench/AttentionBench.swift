@@ -24,7 +24,7 @@ func benchAttention(_ options: [String: String]) throws {
         backward = min(backward, seconds {
             for _ in 0..<layers {
                 Attention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dOut: dOut.data, q: q.data, k: k.data, v: v.data,
-                                   probs: probs.data, scratch: scratch.data, queries: T, keys: T, heads: Hq, kvHeads: Hkv, headDim: d)
+                                   weights: .kept(probs.data), scratch: scratch.data, queries: T, keys: T, heads: Hq, kvHeads: Hkv, headDim: d)
             }
         })
     }
