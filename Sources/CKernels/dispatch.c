@@ -85,6 +85,11 @@ static void scale_rows(long m, long n, float beta, float *C, long ldc) {
     }
 }
 
+/* Row counts up to which op(B) = B^T products go through rows_nt (see elm_set_rows_max). */
+static long elm_rows_max = ELM_ROWS_MAX;
+
+void elm_set_rows_max(long rows) { __atomic_store_n(&elm_rows_max, rows < 0 ? ELM_ROWS_MAX : rows, __ATOMIC_RELAXED); }
+
 static void gemm(int transA, int transB, int bf16b, long m, long n, long k, float alpha, const float *A, long lda,
                  const void *B, long ldb, float beta, float *C, long ldc) {
     if (m <= 0 || n <= 0) return;
@@ -128,6 +133,11 @@ static void gemm(int transA, int transB, int bf16b, long m, long n, long k, floa
         }
         if (!transA) K->gemv_n(m, k, alpha, A, lda, b, beta, C, ldc);
         else K->gemv_t(k, m, alpha, A, lda, b, beta, C, ldc);
+        return;
+    }
+    if (!transA && transB && m <= __atomic_load_n(&elm_rows_max, __ATOMIC_RELAXED) && K->rows_nt) {
+        if (bf16b) K->rows16_nt(m, n, k, alpha, A, lda, Bh, ldb, beta, C, ldc);
+        else K->rows_nt(m, n, k, alpha, A, lda, Bf, ldb, beta, C, ldc);
         return;
     }
     elm_gemm_blocked(K, transA, transB, bf16b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -44,6 +44,16 @@ typedef void (*elm_gemv_t_fn)(long k, long n, float alpha, const float *B, long 
 typedef void (*elm_gemv16_t_fn)(long k, long n, float alpha, const uint16_t *B, long ldb, const float *x,
                                 float beta, float *y, long incy);
 
+/* C[i*ldc + j] = alpha * sum_p A[i*lda + p] B[j*ldb + p] + beta * C (beta == 0: C not read), for a
+ * few rows of A (m <= ELM_ROWS_MAX) by B stored [n,k]: no packing (rows_avx512.c). */
+typedef void (*elm_rows_nt_fn)(long m, long n, long k, float alpha, const float *A, long lda, const float *B,
+                               long ldb, float beta, float *C, long ldc);
+typedef void (*elm_rows16_nt_fn)(long m, long n, long k, float alpha, const float *A, long lda, const uint16_t *B,
+                                 long ldb, float beta, float *C, long ldc);
+/* Up to this many rows, rows_nt beats packing B (bench/kernels/run.sh bench rows, one thread: 2-2.5x
+ * at 2-4 rows, 1.2-1.5x at 24; even with f32 at 32). */
+enum { ELM_ROWS_MAX = 24 };
+
 typedef struct elm_kernels {
     int isa;
     int mr, nr;      /* microkernel tile */
@@ -55,6 +65,8 @@ typedef struct elm_kernels {
     elm_gemv16_n_fn gemv16_n;
     elm_gemv_t_fn gemv_t;
     elm_gemv16_t_fn gemv16_t;
+    elm_rows_nt_fn rows_nt;     /* optional (NULL: the blocked GEMM) */
+    elm_rows16_nt_fn rows16_nt;
 } elm_kernels;
 
 extern const elm_kernels elm_kernels_portable;

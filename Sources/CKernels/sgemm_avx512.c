@@ -202,11 +202,14 @@ void elm_avx512_gemv_n(long, long, float, const float *, long, const float *, fl
 void elm_avx512_gemv16_n(long, long, float, const uint16_t *, long, const float *, float, float *, long);
 void elm_avx512_gemv_t(long, long, float, const float *, long, const float *, float, float *, long);
 void elm_avx512_gemv16_t(long, long, float, const uint16_t *, long, const float *, float, float *, long);
+void elm_avx512_rows_nt(long, long, long, float, const float *, long, const float *, long, float, float *, long);
+void elm_avx512_rows16_nt(long, long, long, float, const float *, long, const uint16_t *, long, float, float *, long);
 
 const elm_kernels elm_kernels_avx512 = {
     .isa = ELM_ISA_AVX512, .mr = MR, .nr = NR, .kc = KC, .mc = 3072, .nc = ELM512_NC,
     .ukr = ukr, .packb = packb, .packb16 = packb16,
     .gemv_n = elm_avx512_gemv_n, .gemv16_n = elm_avx512_gemv16_n,
     .gemv_t = elm_avx512_gemv_t, .gemv16_t = elm_avx512_gemv16_t,
+    .rows_nt = elm_avx512_rows_nt, .rows16_nt = elm_avx512_rows16_nt,
 };
 #endif

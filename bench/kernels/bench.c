@@ -340,6 +340,42 @@ static void bench_gemv_t(void) {
     }
 }
 
+/* A few rows times every GEMV matrix (as B^T, like a short prompt through the layers), one thread,
+ * weights from memory: the unpacked few-rows kernel against packing B for the blocked GEMM. */
+static void bench_rows(void) {
+    const double bytes32 = alloc_gemv_matrices();
+    static const long ms[] = {2, 4, 8, 12, 16, 24, 32};
+    float *A = aligned_alloc(64, sizeof(float) * 32 * 4096), *Cm = aligned_alloc(64, sizeof(float) * 32 * 4096);
+    fill(A, 32 * 4096, 11);
+    printf("\nm rows x B^T over the GEMV matrices (1 thread, weights from memory): GB/s of weights read\n");
+    printf("%4s %14s %14s %14s %14s\n", "m", "f32 unpacked", "f32 packed", "bf16 unpacked", "bf16 packed");
+    for (unsigned t = 0; t < sizeof ms / sizeof ms[0]; t++) {
+        const long m = ms[t];
+        double gbs[4];
+        for (int v = 0; v < 4; v++) {
+            const int bf16 = v >= 2;
+            elm_set_rows_max(v % 2 ? 0 : -1);
+            double best = 1e30;
+            for (int r = 0; r < 4; r++) {
+                const double t0 = now();
+                for (int l = 0; l < NLAYERS; l++)
+                    for (int q = 0; q < NSHAPES; q++) {
+                        const long n = gemv_shapes[q][0], k = gemv_shapes[q][1];
+                        if (bf16) elm_sgemm_bf16b(0, 1, m, n, k, 1.0f, A, k, W16[l][q], k, 0.0f, Cm, n);
+                        else elm_sgemm(0, 1, m, n, k, 1.0f, A, k, W32[l][q], k, 0.0f, Cm, n);
+                    }
+                const double dt = now() - t0;
+                if (r && dt < best) best = dt;
+            }
+            gbs[v] = bytes32 / (bf16 ? 2 : 1) / best / 1e9;
+        }
+        elm_set_rows_max(-1);
+        printf("%4ld %14.1f %14.1f %14.1f %14.1f\n", m, gbs[0], gbs[1], gbs[2], gbs[3]);
+    }
+    free(A);
+    free(Cm);
+}
+
 /* The machine's limits as measured now, one JSON line (what the end-to-end benchmarks divide by):
  * the FMA peak of one core at the host's widest ISA times the thread count, and the streaming read
  * over the GEMV matrices with that many threads. */
@@ -352,17 +388,18 @@ static void print_limits(void) {
            gflops, read);
 }
 
-/* bench [gemm] [gemv] | bench limits: the sections to run (default: gemm and gemv). */
+/* bench [gemm] [gemv] [rows] | bench limits: the sections to run (default: all but limits). */
 int main(int argc, char **argv) {
-    int do_gemm = argc < 2, do_gemv = argc < 2;
+    int do_gemm = argc < 2, do_gemv = argc < 2, do_rows = argc < 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "gemm")) do_gemm = 1;
         else if (!strcmp(argv[i], "gemv")) do_gemv = 1;
+        else if (!strcmp(argv[i], "rows")) do_rows = 1;
         else if (!strcmp(argv[i], "limits") && argc == 2 && elm_host_isa() != ELM_ISA_PORTABLE) {
             print_limits();
             return 0;
         } else {
-            fprintf(stderr, "usage: %s [gemm] [gemv] | %s limits\n", argv[0], argv[0]);
+            fprintf(stderr, "usage: %s [gemm] [gemv] [rows] | %s limits\n", argv[0], argv[0]);
             return 2;
         }
     }
@@ -385,5 +422,6 @@ int main(int argc, char **argv) {
         bench_gemv();
         bench_gemv_t();
     }
+    if (do_rows) bench_rows();
     return 0;
 }

@@ -3,7 +3,7 @@
 # -O3, no -march/-mavx512f: the kernels choose their ISA at run time), runs the check, then the bench.
 #   bench/kernels/run.sh            check + bench
 #   bench/kernels/run.sh check      check only
-#   bench/kernels/run.sh bench [gemm|gemv]   bench only (optionally one section)
+#   bench/kernels/run.sh bench [gemm|gemv|rows]   bench only (optionally one section)
 #   bench/kernels/run.sh bench limits        the machine's FMA peak and streaming read now, one JSON line
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -28,6 +28,10 @@ int elm_active_isa(void);
  * transA != 0: A is stored [k,m] (lda >= m), else [m,k] (lda >= k).
  * transB != 0: B is stored [n,k] (ldb >= k), else [k,n] (ldb >= n).
  * beta == 0 never reads C (it may hold NaN); alpha == 0 or k == 0 gives C = beta * C. */
+/* Products of at most `rows` rows by a transposed B skip packing (the default; 0 always packs, a
+ * negative value restores the default). For the correctness check and the benchmark. */
+void elm_set_rows_max(long rows);
+
 void elm_sgemm(int transA, int transB, long m, long n, long k, float alpha,
                const float *A, long lda, const float *B, long ldb, float beta, float *C, long ldc);
 

@@ -1,0 +1,86 @@
+/* AVX-512 products of a few rows by a weight matrix stored [n,k] (C = alpha A B^T + beta C, A [m,k]
+ * with m small: a short prompt, a few decode rows). The blocked GEMM would pack (transpose) all of B
+ * for a handful of rows, which costs more than the arithmetic; here each weight row is read once,
+ * straight from memory, and dotted with up to four rows of A at a time while it is in L1.
+ *
+ * Tile: 4 rows of A x 4 rows of B, 16 accumulators, 16 depth steps per iteration. Missing rows of a
+ * tile repeat the tile's last row and their results are dropped. bf16 rows are widened on load. */
+#include "internal.h"
+
+#if ELM_X86
+#include <immintrin.h>
+
+#define T ELM_TARGET_AVX512
+#define INL static inline __attribute__((always_inline))
+
+INL T __mmask16 tail(long w) {
+    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1);
+}
+
+INL T __m512 load_b(int bf16, const void *row, long p, __mmask16 mk) {
+    if (bf16) {
+        const __m256i h = _mm256_maskz_loadu_epi16(mk, (const uint16_t *)row + p);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    return _mm512_maskz_loadu_ps(mk, (const float *)row + p);
+}
+
+/* acc[r][c] += A row r . B row c over p in [p0, p0 + 16), masked by mk. */
+#define TILE_STEP(mk)                                                                                    \
+    do {                                                                                                \
+        const __m512 b0 = load_b(bf16, b[0], p, mk), b1 = load_b(bf16, b[1], p, mk);                    \
+        const __m512 b2 = load_b(bf16, b[2], p, mk), b3 = load_b(bf16, b[3], p, mk);                    \
+        for (int r = 0; r < 4; r++) {                                                                   \
+            const __m512 x = _mm512_maskz_loadu_ps(mk, a[r] + p);                                       \
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);                                              \
+            acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);                                              \
+            acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);                                              \
+            acc[r][3] = _mm512_fmadd_ps(x, b3, acc[r][3]);                                              \
+        }                                                                                               \
+    } while (0)
+
+INL T void rows_body(int bf16, long m, long n, long k, float alpha, const float *A, long lda, const void *B, long ldb,
+                     float beta, float *C, long ldc) {
+    const size_t esz = bf16 ? 2 : 4;
+    const long k16 = k & ~15L;
+    const __mmask16 tm = tail(k - k16);
+    for (long j = 0; j < n; j += 4) {
+        const long nb = elm_min(4, n - j);
+        const char *b[4];
+        for (int c = 0; c < 4; c++) b[c] = (const char *)B + (size_t)(j + elm_min(c, nb - 1)) * (size_t)ldb * esz;
+        for (long i = 0; i < m; i += 4) {
+            const long mb = elm_min(4, m - i);
+            const float *a[4];
+            for (int r = 0; r < 4; r++) a[r] = A + (i + elm_min(r, mb - 1)) * lda;
+            __m512 acc[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+            long p = 0;
+            for (; p < k16; p += 16) {
+                /* The next four weight rows, while these are in use: each row is a few KB, too short
+                 * for the hardware prefetcher to reach full speed. Past the matrix is harmless. */
+                if (i == 0)
+                    for (int c = 0; c < 4; c++) _mm_prefetch(b[c] + (size_t)(4 * ldb + p) * esz, _MM_HINT_T0);
+                TILE_STEP((__mmask16)0xFFFF);
+            }
+            if (tm) TILE_STEP(tm);
+            for (long r = 0; r < mb; r++)
+                for (long c = 0; c < nb; c++) {
+                    float *y = C + (i + r) * ldc + j + c;
+                    const float v = alpha * _mm512_reduce_add_ps(acc[r][c]);
+                    *y = beta == 0.0f ? v : v + beta * *y;
+                }
+        }
+    }
+}
+
+T void elm_avx512_rows_nt(long m, long n, long k, float alpha, const float *A, long lda, const float *B, long ldb,
+                          float beta, float *C, long ldc) {
+    rows_body(0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+T void elm_avx512_rows16_nt(long m, long n, long k, float alpha, const float *A, long lda, const uint16_t *B,
+                            long ldb, float beta, float *C, long ldc) {
+    rows_body(1, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+#endif
