@@ -2,11 +2,18 @@ import Compute
 import Foundation
 import Qwen3
 
-/// Prefill (logits at every position of 1 × N tokens) and greedy decode with the cache.
+/// Prefill (logits at every position of 1 × N tokens, or with --prefill-logits last only at the last,
+/// as llama-bench's prompt test computes) and greedy decode with the cache.
 func benchQwen3(_ options: [String: String]) throws {
     guard let path = options["model"] else { throw BenchError("--model DIR is required") }
     let promptTokens = Int(options["prompt-tokens"] ?? "256")!
     let newTokens = Int(options["new-tokens"] ?? "64")!
+    let prefillLogits: Qwen3Model.Logits
+    switch options["prefill-logits"] ?? "all" {
+    case "all": prefillLogits = .all
+    case "last": prefillLogits = .last
+    case let other: throw BenchError("--prefill-logits must be all or last, not \(other)")
+    }
     var loaded: Qwen3Model!
     let loadSeconds = try seconds { loaded = try Qwen3Model.load(directory: URL(fileURLWithPath: path)) }
     let model = loaded!
@@ -17,7 +24,9 @@ func benchQwen3(_ options: [String: String]) throws {
     // Best of --prefill-repeats (default 1) prefills: fewer samples hit by other work on the machine.
     var prefill = Double.infinity
     for _ in 0..<Int(options["prefill-repeats"] ?? "1")! {
-        prefill = min(prefill, seconds { _ = model.forward(prompt, cache: KVCache(config: model.config, capacity: promptTokens)) })
+        prefill = min(prefill, seconds {
+            _ = model.forward(prompt, cache: KVCache(config: model.config, capacity: promptTokens), logits: prefillLogits)
+        })
     }
 
     var sampler = Sampler()

@@ -5,7 +5,8 @@ import Training
 
 /// One frozen-mode training step (forward + backward of Σ token cross-entropy) on B × T random tokens:
 /// every weight frozen, a residual linear module after decoder layer `--layer`, gradients from the loss
-/// down to it. The full mode (every weight, with AdamW) is `train-full`.
+/// down to it. The full mode (every weight, with AdamW) is `train-full`. Prints the step's peak RSS
+/// too, so `--keep-attention-weights 1|0` shows what recomputing the attention weights saves.
 func benchTrainStep(_ options: [String: String]) throws {
     guard let path = options["model"] else { throw BenchError("--model DIR is required") }
     let B = Int(options["batch"] ?? "1")!, T = Int(options["tokens"] ?? "256")!
@@ -21,6 +22,8 @@ func benchTrainStep(_ options: [String: String]) throws {
     }
     let batch = TokenBatch(inputs: inputs, targets: targets)
     let backprop = Qwen3Backprop(model: model)
+    // --keep-attention-weights 1 or 0; by default as Qwen3Backprop.keepsAttentionWeights decides.
+    backprop.keepAttentionWeights = options["keep-attention-weights"].map { $0 == "1" }
 
     let layer = Int(options["layer"] ?? "\(c.numHiddenLayers / 2)")!
     let D = c.hiddenSize

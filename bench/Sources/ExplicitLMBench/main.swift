@@ -3,9 +3,9 @@ import Foundation
 // explicitlm-bench TASK [--key value ...]: runs one measured task and prints one JSON line.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let task = arguments.first else {
-    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N] [--prefill-repeats N]\n"
+    FileHandle.standardError.write(Data(("usage: ExplicitLMBench qwen3 --model DIR [--prompt-tokens N] [--new-tokens N] [--prefill-repeats N] [--prefill-logits all|last]\n"
         + "       ExplicitLMBench tokenizer --tokenizer PATH --corpus FILE\n"
-        + "       ExplicitLMBench train-step --model DIR [--batch B] [--tokens T] [--layer L] [--steps N]\n"
+        + "       ExplicitLMBench train-step --model DIR [--batch B] [--tokens T] [--layer L] [--steps N] [--keep-attention-weights 1|0]\n"
         + "       ExplicitLMBench train-full --model DIR [--batch 4] [--tokens 128] [--steps 5] [--save-model DIR]\n"
         + "       ExplicitLMBench train-memory --model DIR [--batch 1] [--tokens 256] [--prompt 200] [--candidates 16] [--steps 2]\n"
         + "       ExplicitLMBench embed --model DIR --texts FILE [--batch N] [--repeats N]\n"
