@@ -4,7 +4,8 @@
  * straight from memory, and dotted with up to four rows of A at a time while it is in L1.
  *
  * Tile: 4 rows of A x 4 rows of B, 16 accumulators, 16 depth steps per iteration. Missing rows of a
- * tile repeat the tile's last row and their results are dropped. bf16 rows are widened on load. */
+ * tile repeat the tile's last row and their results are dropped. bf16 rows are widened on load (widening
+ * a block once into scratch for all tiles measured slower: the widening is cheap, the loads are not). */
 #include "internal.h"
 
 #if ELM_X86
@@ -39,11 +40,39 @@ INL T __m512 load_b(int bf16, const void *row, long p, __mmask16 mk) {
         }                                                                                               \
     } while (0)
 
-INL T void rows_body(int bf16, long m, long n, long k, float alpha, const float *A, long lda, const void *B, long ldb,
-                     float beta, float *C, long ldc) {
+/* C[i..i+mb, j..j+nb] for one tile; b[c] are the four weight rows (element size by bf16). `prefetch`:
+ * fetch the next four rows ahead (rows are a few KB, too short for the hardware prefetcher to reach
+ * full speed; past the matrix is harmless). */
+INL T void tile(int bf16, const float *const a[4], const char *const b[4], long k, long ldb, int prefetch, long mb,
+                long nb, float alpha, float beta, float *C, long ldc) {
     const size_t esz = bf16 ? 2 : 4;
     const long k16 = k & ~15L;
     const __mmask16 tm = tail(k - k16);
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    long p = 0;
+    for (; p < k16; p += 16) {
+        if (prefetch)
+            for (int c = 0; c < 4; c++) _mm_prefetch(b[c] + (size_t)(4 * ldb + p) * esz, _MM_HINT_T0);
+        TILE_STEP((__mmask16)0xFFFF);
+    }
+    if (tm) TILE_STEP(tm);
+    /* Reduce with constant indices first: indexing acc by the runtime mb, nb would keep it in memory. */
+    float sum[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) sum[r][c] = _mm512_reduce_add_ps(acc[r][c]);
+    for (long r = 0; r < mb; r++)
+        for (long c = 0; c < nb; c++) {
+            float *y = C + r * ldc + c;
+            const float v = alpha * sum[r][c];
+            *y = beta == 0.0f ? v : v + beta * *y;
+        }
+}
+
+INL T void rows_body(int bf16, long m, long n, long k, float alpha, const float *A, long lda, const void *B, long ldb,
+                     float beta, float *C, long ldc) {
+    const size_t esz = bf16 ? 2 : 4;
     for (long j = 0; j < n; j += 4) {
         const long nb = elm_min(4, n - j);
         const char *b[4];
@@ -52,24 +81,8 @@ INL T void rows_body(int bf16, long m, long n, long k, float alpha, const float 
             const long mb = elm_min(4, m - i);
             const float *a[4];
             for (int r = 0; r < 4; r++) a[r] = A + (i + elm_min(r, mb - 1)) * lda;
-            __m512 acc[4][4];
-            for (int r = 0; r < 4; r++)
-                for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
-            long p = 0;
-            for (; p < k16; p += 16) {
-                /* The next four weight rows, while these are in use: each row is a few KB, too short
-                 * for the hardware prefetcher to reach full speed. Past the matrix is harmless. */
-                if (i == 0)
-                    for (int c = 0; c < 4; c++) _mm_prefetch(b[c] + (size_t)(4 * ldb + p) * esz, _MM_HINT_T0);
-                TILE_STEP((__mmask16)0xFFFF);
-            }
-            if (tm) TILE_STEP(tm);
-            for (long r = 0; r < mb; r++)
-                for (long c = 0; c < nb; c++) {
-                    float *y = C + (i + r) * ldc + j + c;
-                    const float v = alpha * _mm512_reduce_add_ps(acc[r][c]);
-                    *y = beta == 0.0f ? v : v + beta * *y;
-                }
+            /* Only the first tile of a block of weight rows reads them from memory; it prefetches. */
+            tile(bf16, a, b, k, ldb, i == 0, mb, nb, alpha, beta, C + i * ldc + j, ldc);
         }
     }
 }
