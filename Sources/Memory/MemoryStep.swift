@@ -85,9 +85,17 @@ public final class MemoryStep {
                 continue
             }
             let C = candidates.count
-            let entries = candidates.map(entry)
+            // Entries are built when first read: a decode step reads one of the C candidates, and
+            // only training's answer positions need them all (for the diversity term's cosines).
+            var entries = [(Tensor, [Float])?](repeating: nil, count: C)
+            func entryOf(_ j: Int) -> (Tensor, [Float]) {
+                if let e = entries[j] { return e }
+                let e = entry(candidates[j])
+                entries[j] = e
+                return e
+            }
+            var cosines: [[Float]]?
             let lambda = candidates.map { $0.score / tau }
-            let cosines = FineSelection.cosines(entries.map(\.1))
             var chosen = [Int](repeating: 0, count: T)
             var byCandidate = [[Int]](repeating: [], count: C)
             for t in 0..<T {
@@ -98,7 +106,8 @@ public final class MemoryStep {
                 byCandidate[j].append(b * T + t)
                 let isAnswer = offset + t < sample.answerMask.count && sample.answerMask[offset + t]
                 if isAnswer && C >= 2 {
-                    context.diversitySum += FineSelection.diversity(FineSelection.softmax(z), cosines)
+                    if cosines == nil { cosines = FineSelection.cosines((0..<C).map { entryOf($0).1 }) }
+                    context.diversitySum += FineSelection.diversity(FineSelection.softmax(z), cosines!)
                     context.diversityTokens += 1
                 }
             }
@@ -106,12 +115,13 @@ public final class MemoryStep {
             for (j, rows) in byCandidate.enumerated() where !rows.isEmpty {
                 let mj = Tensor(zeros: [rows.count, D]), uj = Tensor(zeros: [rows.count, D])
                 for (i, r) in rows.enumerated() { (mj.data + i * D).update(from: m.data + r * D, count: D) }
-                let s = module.fusion.forward(uj.data, m: mj.data, rows: rows.count, entry: entries[j].0)
+                let entry = entryOf(j).0
+                let s = module.fusion.forward(uj.data, m: mj.data, rows: rows.count, entry: entry)
                 for (i, r) in rows.enumerated() { (u.data + r * D).update(from: uj.data + i * D, count: D) }
-                if saveForBackward { groups.append(Group(rows: rows, m: mj, entry: entries[j].0, fusion: s)) }
+                if saveForBackward { groups.append(Group(rows: rows, m: mj, entry: entry, fusion: s)) }
             }
             for t in 0..<T {
-                let r = b * T + t, mean = entries[chosen[t]].1
+                let r = b * T + t, mean = entryOf(chosen[t]).1
                 let s = mean.withUnsafeBufferPointer { FineSelection.cosine(m.data + r * D, $0.baseAddress!, D) }
                 active.append(r); sigma.append(s); means.append(mean)
                 let isAnswer = offset + t < sample.answerMask.count && sample.answerMask[offset + t]
