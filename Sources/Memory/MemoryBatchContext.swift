@@ -118,6 +118,18 @@ public final class MemoryBatchContext {
 
     private var denseCandidates: [Int: [[MemoryCandidate]?]] = [:]
 
+    /// A candidate's entry as a memory step reads it: its token embeddings, their mean and the
+    /// fusion's entry-only work. Kept for the context's life by steps that keep nothing for backward:
+    /// a generation's decoded tokens read the same candidates step after step.
+    struct CachedEntry {
+        let row: Int
+        let tokens: Tensor
+        let mean: [Float]
+        var fusion: FusionEntry?
+    }
+    struct EntryKey: Hashable { let layer: Int, sample: Int, candidate: Int }
+    var entryCache: [EntryKey: CachedEntry] = [:]
+
     /// The candidates memory layer `layer` reads for sample `b`: the sample's own, or under the dense
     /// retriever those its q̄ gave (nil until the layer has read the whole prompt).
     public func candidates(layer: Int, sample b: Int) -> [MemoryCandidate]? {

@@ -87,12 +87,33 @@ public final class MemoryStep {
             let C = candidates.count
             // Entries are built when first read: a decode step reads one of the C candidates, and
             // only training's answer positions need them all (for the diversity term's cosines).
-            var entries = [(Tensor, [Float])?](repeating: nil, count: C)
-            func entryOf(_ j: Int) -> (Tensor, [Float]) {
+            // Without backward they stay in the context for the next decoded token.
+            var entries = [MemoryBatchContext.CachedEntry?](repeating: nil, count: C)
+            func key(_ j: Int) -> MemoryBatchContext.EntryKey { .init(layer: layer, sample: b, candidate: j) }
+            func cached(_ j: Int) -> MemoryBatchContext.CachedEntry {
                 if let e = entries[j] { return e }
-                let e = entry(candidates[j])
+                if !saveForBackward, let e = context.entryCache[key(j)], e.row == candidates[j].row {
+                    entries[j] = e
+                    return e
+                }
+                let (tokens, mean) = entry(candidates[j])
+                let e = MemoryBatchContext.CachedEntry(row: candidates[j].row, tokens: tokens, mean: mean, fusion: nil)
                 entries[j] = e
+                if !saveForBackward { context.entryCache[key(j)] = e }
                 return e
+            }
+            func entryOf(_ j: Int) -> (Tensor, [Float]) {
+                let e = cached(j)
+                return (e.tokens, e.mean)
+            }
+            func fusionEntry(_ j: Int) -> FusionEntry {
+                var e = cached(j)
+                if let f = e.fusion { return f }
+                let f = module.fusion.prepare(entry: e.tokens)
+                e.fusion = f
+                entries[j] = e
+                if !saveForBackward { context.entryCache[key(j)] = e }
+                return f
             }
             var cosines: [[Float]]?
             let lambda = candidates.map { $0.score / tau }
@@ -115,10 +136,9 @@ public final class MemoryStep {
             for (j, rows) in byCandidate.enumerated() where !rows.isEmpty {
                 let mj = Tensor(zeros: [rows.count, D]), uj = Tensor(zeros: [rows.count, D])
                 for (i, r) in rows.enumerated() { (mj.data + i * D).update(from: m.data + r * D, count: D) }
-                let entry = entryOf(j).0
-                let s = module.fusion.forward(uj.data, m: mj.data, rows: rows.count, entry: entry)
+                let s = module.fusion.forward(uj.data, m: mj.data, rows: rows.count, entry: fusionEntry(j))
                 for (i, r) in rows.enumerated() { (u.data + r * D).update(from: uj.data + i * D, count: D) }
-                if saveForBackward { groups.append(Group(rows: rows, m: mj, entry: entry, fusion: s)) }
+                if saveForBackward { groups.append(Group(rows: rows, m: mj, entry: entryOf(j).0, fusion: s)) }
             }
             for t in 0..<T {
                 let r = b * T + t, mean = entryOf(chosen[t]).1

@@ -82,6 +82,26 @@ final class MemoryStepTests: XCTestCase {
         }
     }
 
+    /// Token by token with one context (each step reuses the entries and the fusion's keys and
+    /// values the earlier steps prepared) gives the logits and choices of one pass over the sequence.
+    func testDecodingStepByStepReusesEntriesAndGivesTheLogitsOfOnePass() throws {
+        let backbone = try MemoryFixtures.backbone()
+        for name in ["cross-attention-full", "swiglu-full"] {
+            let memory = try MemoryFixtures.memory(name, backbone: backbone)
+            let fixture = try MemoryFixtures.Case(name)
+            let ids = Array(fixture.batch.inputs[0])
+            func run(chunk: Int) throws -> (logits: [Float], selected: [Int]) {
+                let context = MemoryBatchContext(samples: [fixture.samples[0]], selection: .argmax)
+                let logits = backbone.forward(ids, cache: KVCache(config: backbone.config), chunkSize: chunk, afterLayer: try memory.layerHook(context))
+                return (logits.array, context.selected[2]![0])
+            }
+            let whole = try run(chunk: ids.count), stepwise = try run(chunk: 1)
+            XCTAssertEqual(stepwise.selected, whole.selected, name)
+            let error = stepwise.logits.withUnsafeBufferPointer { a in whole.logits.withUnsafeBufferPointer { relativeError(a.baseAddress!, $0.baseAddress!, count: a.count) } }
+            XCTAssertLessThanOrEqual(error, 1e-5, "\(name): one row at a time rounds differently, nothing more")
+        }
+    }
+
     func testASequenceWithoutCandidatesIsLeftUnchanged() throws {
         let backbone = try MemoryFixtures.backbone()
         let memory = try MemoryFixtures.memory("swiglu-full", backbone: backbone)

@@ -30,44 +30,61 @@ public final class CrossAttentionFusion: MemoryFusion {
                ("\(prefix).null_value", nullValue, nullValueGradient)]
     }
 
-    final class Saved: FusionSaved {
-        let keyInput, q, k, v, probs, attention: Tensor
-        init(rows n: Int, length S: Int, hidden D: Int, width HD: Int, heads H: Int) {
-            keyInput = Tensor(zeros: [S, 2 * D]); q = Tensor(zeros: [n, HD]); k = Tensor(zeros: [S, HD])
-            v = Tensor(zeros: [S, HD]); probs = Tensor(zeros: [n, H, S + 1]); attention = Tensor(zeros: [n, HD])
+    /// The entry's keys and values (with the key input [E(x_p); E(x_{p−1})] their backward reads).
+    final class Entry: FusionEntry {
+        let length: Int
+        let keyInput, k, v: Tensor
+        init(length S: Int, hidden D: Int, width HD: Int) {
+            length = S
+            keyInput = Tensor(zeros: [S, 2 * D]); k = Tensor(zeros: [S, HD]); v = Tensor(zeros: [S, HD])
         }
     }
 
-    public func forward(_ u: UnsafeMutablePointer<Float>, m: UnsafePointer<Float>, rows n: Int, entry: Tensor) -> FusionSaved {
+    final class Saved: FusionSaved {
+        let entry: Entry
+        let q, probs, attention: Tensor
+        init(rows n: Int, entry: Entry, width HD: Int, heads H: Int) {
+            self.entry = entry
+            q = Tensor(zeros: [n, HD]); probs = Tensor(zeros: [n, H, entry.length + 1]); attention = Tensor(zeros: [n, HD])
+        }
+    }
+
+    public func prepare(entry: Tensor) -> FusionEntry {
         let S = entry.shape[0], D = hidden, HD = heads * headDim
         precondition(S >= 1 && S <= knowledgeLength, "entry of \(S) tokens for knowledge_length \(knowledgeLength)")
-        let s = Saved(rows: n, length: S, hidden: D, width: HD, heads: heads)
+        let e = Entry(length: S, hidden: D, width: HD)
         for p in 0..<S {
-            (s.keyInput.data + p * 2 * D).update(from: entry.data + p * D, count: D)
-            if p > 0 { (s.keyInput.data + p * 2 * D + D).update(from: entry.data + (p - 1) * D, count: D) }
+            (e.keyInput.data + p * 2 * D).update(from: entry.data + p * D, count: D)
+            if p > 0 { (e.keyInput.data + p * 2 * D + D).update(from: entry.data + (p - 1) * D, count: D) }
         }
-        kProj.forward(s.k.data, s.keyInput.data, rows: S)
-        Vector.add(position.data, into: s.k.data, S * HD)
-        vProj.forward(s.v.data, entry.data, rows: S)
+        kProj.forward(e.k.data, e.keyInput.data, rows: S)
+        Vector.add(position.data, into: e.k.data, S * HD)
+        vProj.forward(e.v.data, entry.data, rows: S)
+        return e
+    }
+
+    public func forward(_ u: UnsafeMutablePointer<Float>, m: UnsafePointer<Float>, rows n: Int, entry: FusionEntry) -> FusionSaved {
+        let e = entry as! Entry
+        let s = Saved(rows: n, entry: e, width: heads * headDim, heads: heads)
         qProj.forward(s.q.data, m, rows: n)
-        NullSlotAttention.forward(s.attention.data, q: s.q.data, k: s.k.data, v: s.v.data, nullKey: nullKey.data,
-                                  nullValue: nullValue.data, probs: s.probs.data, queries: n, keys: S, heads: heads, headDim: headDim)
+        NullSlotAttention.forward(s.attention.data, q: s.q.data, k: e.k.data, v: e.v.data, nullKey: nullKey.data,
+                                  nullValue: nullValue.data, probs: s.probs.data, queries: n, keys: e.length, heads: heads, headDim: headDim)
         oProj.forward(u, s.attention.data, rows: n)
         return s
     }
 
     public func backward(dm: UnsafeMutablePointer<Float>, du: UnsafePointer<Float>, m: UnsafePointer<Float>, rows n: Int,
                          entry: Tensor, saved: FusionSaved) {
-        let s = saved as! Saved
-        let S = entry.shape[0], HD = heads * headDim
+        let s = saved as! Saved, e = s.entry
+        let S = e.length, HD = heads * headDim
         let dAttention = Tensor(zeros: [n, HD]), dq = Tensor(zeros: [n, HD]), dk = Tensor(zeros: [S, HD]), dv = Tensor(zeros: [S, HD])
         oProj.backward(dX: dAttention.data, dY: du, x: s.attention.data, rows: n)
         NullSlotAttention.backward(dq: dq.data, dk: dk.data, dv: dv.data, dNullKey: nullKeyGradient.data,
-                                   dNullValue: nullValueGradient.data, dOut: dAttention.data, q: s.q.data, k: s.k.data,
-                                   v: s.v.data, nullKey: nullKey.data, nullValue: nullValue.data, probs: s.probs.data,
+                                   dNullValue: nullValueGradient.data, dOut: dAttention.data, q: s.q.data, k: e.k.data,
+                                   v: e.v.data, nullKey: nullKey.data, nullValue: nullValue.data, probs: s.probs.data,
                                    queries: n, keys: S, heads: heads, headDim: headDim)
         Vector.add(dk.data, into: positionGradient.data, S * HD)
-        kProj.backward(dX: nil, dY: dk.data, x: s.keyInput.data, rows: S)
+        kProj.backward(dX: nil, dY: dk.data, x: e.keyInput.data, rows: S)
         vProj.backward(dX: nil, dY: dv.data, x: entry.data, rows: S)
         qProj.backward(dX: dm, dY: dq.data, x: m, rows: n)
     }

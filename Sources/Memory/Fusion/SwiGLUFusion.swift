@@ -24,12 +24,23 @@ public final class SwiGLUFusion: MemoryFusion {
         }
     }
 
-    public func forward(_ u: UnsafeMutablePointer<Float>, m: UnsafePointer<Float>, rows n: Int, entry: Tensor) -> FusionSaved {
-        let D = hidden, F = intermediate, S = entry.shape[0]
-        let s = Saved(rows: n, hidden: D, intermediate: F)
+    /// The entry's mean token embedding M.
+    final class Entry: FusionEntry {
+        let mean: [Float]
+        init(mean: [Float]) { self.mean = mean }
+    }
+
+    public func prepare(entry: Tensor) -> FusionEntry {
+        let D = hidden, S = entry.shape[0]
         var mean = [Float](repeating: 0, count: D)
         for p in 0..<S { for i in 0..<D { mean[i] += entry.data[p * D + i] } }
         for i in 0..<D { mean[i] /= Float(S) }
+        return Entry(mean: mean)
+    }
+
+    public func forward(_ u: UnsafeMutablePointer<Float>, m: UnsafePointer<Float>, rows n: Int, entry: FusionEntry) -> FusionSaved {
+        let D = hidden, F = intermediate, mean = (entry as! Entry).mean
+        let s = Saved(rows: n, hidden: D, intermediate: F)
         for t in 0..<n {
             (s.x.data + t * 2 * D).update(from: m + t * D, count: D)
             mean.withUnsafeBufferPointer { (s.x.data + t * 2 * D + D).update(from: $0.baseAddress!, count: D) }

@@ -46,7 +46,12 @@ func benchMemoryStep(_ options: [String: String]) throws {
         let context = MemoryBatchContext(samples: [MemorySample(candidates: candidates, promptLength: T)], selection: .argmax)
         step.forward(one.copy(), rows: 1, length: 1, offset: T, context: context, saveForBackward: false)
     }
+    // Later decode steps of one generation: one context, its candidates' entries already prepared.
+    let generation = MemoryBatchContext(samples: [MemorySample(candidates: candidates, promptLength: T)], selection: .argmax)
+    step.forward(one.copy(), rows: 1, length: 1, offset: T, context: generation, saveForBackward: false)
+    let memoryDecodeLater = best { step.forward(one.copy(), rows: 1, length: 1, offset: T, context: generation, saveForBackward: false) }
     printJSON(["impl": "explicitlm", "task": "memory-step", "tokens": T,
+               "decode_later_memory_us": memoryDecodeLater * 1e6, "decode_later_memory_over_layer": memoryDecodeLater / layerDecode,
                "prefill_layer_us_per_token": layerPrefill / Double(T) * 1e6, "prefill_memory_us_per_token": memoryPrefill / Double(T) * 1e6,
                "prefill_memory_over_layer": memoryPrefill / layerPrefill,
                "decode_layer_us": layerDecode * 1e6, "decode_memory_us": memoryDecode * 1e6, "decode_memory_over_layer": memoryDecode / layerDecode])
