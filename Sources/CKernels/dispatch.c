@@ -140,7 +140,26 @@ static void gemm(int transA, int transB, int bf16b, long m, long n, long k, floa
         else K->rows_nt(m, n, k, alpha, A, lda, Bf, ldb, beta, C, ldc);
         return;
     }
-    elm_gemm_blocked(K, transA, transB, bf16b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    elm_gemm_blocked(K, transA, transB, bf16b, m, n, k, alpha, A, lda, 0, B, ldb, beta, C, ldc);
+}
+
+const float *elm_pack_a_shared(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda) {
+    const elm_kernels *K = kernels();
+    const int rows = !transA && transB && m <= __atomic_load_n(&elm_rows_max, __ATOMIC_RELAXED) && K->rows_nt;
+    if (m <= 1 || n <= 1 || k <= 0 || alpha == 0.0f || rows || m > K->mc) return 0;
+    float *Ap = elm_scratch(ELM_SCRATCH_SHARED_A, elm_packed_a_floats(K, m, k) * sizeof(float));
+    elm_pack_a_all(K, transA != 0, m, k, A, lda, Ap);
+    return Ap;
+}
+
+void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap, const float *B,
+                        long ldb, float beta, float *C, long ldc) {
+    if (n > 0) elm_gemm_blocked(kernels(), transA != 0, transB != 0, 0, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
+}
+
+void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+                              const uint16_t *B, long ldb, float beta, float *C, long ldc) {
+    if (n > 0) elm_gemm_blocked(kernels(), transA != 0, transB != 0, 1, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
 }
 
 void elm_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,

@@ -75,14 +75,18 @@ extern const elm_kernels elm_kernels_avx2;
 extern const elm_kernels elm_kernels_avx512;
 #endif
 
-/* The blocked (Goto/BLIS) GEMM over any kernel table; B is float32 or, with bf16b, bfloat16. */
+/* The blocked (Goto/BLIS) GEMM over any kernel table; B is float32 or, with bf16b, bfloat16.
+ * Apacked: op(A) already packed by elm_pack_a_all (m <= the table's mc), or NULL to pack here. */
 void elm_gemm_blocked(const elm_kernels *K, int transA, int transB, int bf16b, long m, long n, long k,
-                      float alpha, const float *A, long lda, const void *B, long ldb,
+                      float alpha, const float *A, long lda, const float *Apacked, const void *B, long ldb,
                       float beta, float *C, long ldc);
+/* All of op(A) [m,k] packed for elm_gemm_blocked, depth block after depth block. */
+size_t elm_packed_a_floats(const elm_kernels *K, long m, long k);
+void elm_pack_a_all(const elm_kernels *K, int transA, long m, long k, const float *A, long lda, float *Ap);
 
 /* Thread-local, 64-byte-aligned scratch that grows as needed and is freed when the thread exits.
  * Slots are independent; a pointer stays valid until the same slot is asked for more bytes. */
-enum { ELM_SCRATCH_A = 0, ELM_SCRATCH_B = 1, ELM_SCRATCH_VEC = 2, ELM_SCRATCH_GEMV = 3, ELM_SCRATCH_SLOTS = 4 };
+enum { ELM_SCRATCH_A = 0, ELM_SCRATCH_B = 1, ELM_SCRATCH_VEC = 2, ELM_SCRATCH_GEMV = 3, ELM_SCRATCH_SHARED_A = 4, ELM_SCRATCH_SLOTS = 5 };
 void *elm_scratch(int slot, size_t bytes);
 
 static inline long elm_min(long a, long b) { return a < b ? a : b; }

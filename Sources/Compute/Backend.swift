@@ -68,7 +68,8 @@ public enum Backend {
             BLAS.gemm(a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
             return
         }
-        blocks(elm_sgemm, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+        blocks(elm_sgemm, elm_sgemm_packed_a, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+               lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// The same product with B in bfloat16 (a `WeightMatrix`'s values), widened inside the kernel.
@@ -79,20 +80,34 @@ public enum Backend {
         alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-        blocks(elm_sgemm_bf16b, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+        blocks(elm_sgemm_bf16b, elm_sgemm_bf16b_packed_a, a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha,
+               beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// A CKernels GEMM entry point (single-threaded, B of element type `Element`).
     typealias Kernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>?, Int, UnsafePointer<Element>?, Int, Float,
                                  UnsafeMutablePointer<Float>?, Int) -> Void
 
+    /// A CKernels GEMM entry point on op(A) packed by `elm_pack_a_shared`.
+    typealias PackedKernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>?, UnsafePointer<Element>?, Int,
+                                       Float, UnsafeMutablePointer<Float>?, Int) -> Void
+
     /// Runs `kernel` on the blocks `split` cuts the product into, each with its offsets into A, B and C.
+    /// Column blocks share one packing of op(A) (`packedKernel`), made here before they start.
     @inline(__always)
     static func blocks<Element>(
-        _ kernel: Kernel<Element>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Element>, _ c: UnsafeMutablePointer<Float>,
+        _ kernel: Kernel<Element>, _ packedKernel: PackedKernel<Element>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Element>,
+        _ c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float, lda: Int, ldb: Int, ldc: Int
     ) {
         _ = configured
+        let (tA, tB): (Int32, Int32) = (transA ? 1 : 0, transB ? 1 : 0)
+        if splitsColumns(m: m, n: n), let packed = elm_pack_a_shared(tA, tB, m, n, k, alpha, a, lda) {
+            split(m: m, n: n, k: k) { _, _, c0, c1 in
+                packedKernel(tA, tB, m, c1 - c0, k, alpha, packed, b + (transB ? c0 * ldb : c0), ldb, beta, c + c0, ldc)
+            }
+            return
+        }
         split(m: m, n: n, k: k) { r0, r1, c0, c1 in
             kernel(transA ? 1 : 0, transB ? 1 : 0, r1 - r0, c1 - c0, k, alpha,
                    a + (transA ? r0 : r0 * lda), lda, b + (transB ? c0 * ldb : c0), ldb, beta, c + r0 * ldc + c0, ldc)
@@ -128,8 +143,13 @@ public enum Backend {
     // MARK: threads
 
     /// Blocks of a product per worker: finer than one, so that a core taken by another process
-    /// slows the product by its share, not by half (each block packs its own copy of A: a few percent).
+    /// slows the product by its share, not by half (row blocks pack their own rows of A; column
+    /// blocks share one packing of it).
     static let blocksPerWorker = 3
+
+    /// Whether `split` cuts an [m, n] output into column blocks (it cuts along the longer side).
+    @inline(__always)
+    static func splitsColumns(m: Int, n: Int) -> Bool { n >= m }
 
     /// Runs `body(r0, r1, c0, c1)` over blocks of the output [m, n] on the workers: along the
     /// longer side, in whole microkernel panels, or on the calling thread for small products.
@@ -144,7 +164,7 @@ public enum Backend {
             body(0, m, 0, n)
             return
         }
-        if n >= m {
+        if splitsColumns(m: m, n: n) {
             let panel = 64, panels = (n + panel - 1) / panel
             Parallel.forChunks(panels, chunksPerWorker: blocksPerWorker) { range in
                 body(0, m, range.lowerBound * panel, min(n, range.upperBound * panel))

@@ -57,6 +57,24 @@ static void fill(float *p, long count) {
 }
 
 /* One GEMM case. pad > 0 makes every leading dimension larger than its logical width. */
+/* When set, products run as Backend runs a product cut over threads: op(A) packed once
+ * (elm_pack_a_shared) and three uneven column blocks, each through elm_sgemm*_packed_a. */
+static int shared_a;
+
+static void gemm_in_column_blocks(int bf16, int ta, int tb, long m, long n, long k, float alpha, const float *A, long lda,
+                                  const float *B, const uint16_t *Bh, long ldb, float beta, float *C, long ldc) {
+    const float *Ap = elm_pack_a_shared(ta, tb, m, n, k, alpha, A, lda);
+    const long cuts[4] = {0, n / 3, n - n / 4, n};
+    for (int q = 0; q < 3; q++) {
+        const long c0 = cuts[q], w = cuts[q + 1] - c0, boff = tb ? c0 * ldb : c0;
+        if (w <= 0) continue;
+        if (Ap && bf16) elm_sgemm_bf16b_packed_a(ta, tb, m, w, k, alpha, Ap, Bh + boff, ldb, beta, C + c0, ldc);
+        else if (Ap) elm_sgemm_packed_a(ta, tb, m, w, k, alpha, Ap, B + boff, ldb, beta, C + c0, ldc);
+        else if (bf16) elm_sgemm_bf16b(ta, tb, m, w, k, alpha, A, lda, Bh + boff, ldb, beta, C + c0, ldc);
+        else elm_sgemm(ta, tb, m, w, k, alpha, A, lda, B + boff, ldb, beta, C + c0, ldc);
+    }
+}
+
 static void check_gemm(int bf16, int ta, int tb, long m, long n, long k, float alpha, float beta, long pad) {
     const long lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
     const long arows = ta ? k : m, brows = tb ? n : k;
@@ -77,7 +95,8 @@ static void check_gemm(int bf16, int ta, int tb, long m, long n, long k, float a
     snprintf(cur_case, sizeof cur_case, "%s tA=%d tB=%d m=%ld n=%ld k=%ld alpha=%g beta=%g pad=%ld",
              bf16 ? "sgemm_bf16b" : "sgemm", ta, tb, m, n, k, alpha, beta, pad);
 
-    if (bf16) elm_sgemm_bf16b(ta, tb, m, n, k, alpha, A, lda, Bh, ldb, beta, C, ldc);
+    if (shared_a) gemm_in_column_blocks(bf16, ta, tb, m, n, k, alpha, A, lda, B, Bh, ldb, beta, C, ldc);
+    else if (bf16) elm_sgemm_bf16b(ta, tb, m, n, k, alpha, A, lda, Bh, ldb, beta, C, ldc);
     else elm_sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 
     /* Big shapes: check the first and last rows and columns (edge tiles) plus random entries. */
@@ -217,10 +236,13 @@ int main(void) {
     const int host = elm_host_isa();
     int bad = 0;
     printf("host ISA: %s\n", names[host]);
-    /* Each ISA as dispatched, then once more packing every product (elm_set_rows_max(0)), so the
-     * blocked GEMM is checked at the row counts the unpacked few-rows kernel normally takes. */
-    for (int pass = 0; pass < 2; pass++) {
-        elm_set_rows_max(pass ? 0 : -1);
+    /* Each ISA as dispatched; once more packing every product (elm_set_rows_max(0)), so the blocked
+     * GEMM is checked at the row counts the unpacked few-rows kernel normally takes; and once more
+     * in column blocks sharing one packed A, as products cut over threads run. */
+    static const char *passes[] = {"", " [packing every product]", " [column blocks, A packed once]"};
+    for (int pass = 0; pass < 3; pass++) {
+        elm_set_rows_max(pass == 1 ? 0 : -1);
+        shared_a = pass == 2;
         for (int isa = ELM_ISA_PORTABLE; isa <= host; isa++) {
             elm_set_isa(isa);
             if (elm_active_isa() != isa) {
@@ -230,7 +252,7 @@ int main(void) {
             }
             run_isa();
             printf("%-8s %6ld cases, %ld failures, worst |err|/tol = %.3g (%s)%s\n", names[isa], st.cases, st.fails,
-                   st.worst, st.worst_case, pass ? " [packing every product]" : "");
+                   st.worst, st.worst_case, passes[pass]);
             if (st.fails) bad = 1;
         }
     }

@@ -42,6 +42,16 @@ void elm_sgemm_bf16b(int transA, int transB, long m, long n, long k, float alpha
 
 /* y[m] = alpha * A[m,n] x + beta * y, A row-major with leading dimension lda >= n.
  * beta == 0 never reads y. */
+/* A product cut into column blocks (over threads) packs op(A) once: elm_pack_a_shared returns op(A)
+ * packed for the blocked GEMM, in the calling thread's scratch (valid until its next call), or NULL
+ * when the product does not take the blocked path (then call elm_sgemm for each block). Each block
+ * (columns c0..c1 of op(B) and C) then runs elm_sgemm_packed_a with the same transA, m, k and alpha. */
+const float *elm_pack_a_shared(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda);
+void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+                        const float *B, long ldb, float beta, float *C, long ldc);
+void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+                              const uint16_t *B, long ldb, float beta, float *C, long ldc);
+
 void elm_sgemv(long m, long n, float alpha, const float *A, long lda, const float *x, float beta, float *y);
 void elm_sgemv_bf16(long m, long n, float alpha, const uint16_t *A, long lda, const float *x, float beta, float *y);
 
