@@ -47,6 +47,13 @@ final class LayerActivations {
         attention = Tensor(zeros: [N, q])
         mid = Tensor(zeros: [N, D]); midRstd = Tensor(zeros: [N]); midNormed = Tensor(zeros: [N, D])
         gate = Tensor(zeros: [N, I]); up = Tensor(zeros: [N, I]); act = Tensor(zeros: [N, I])
+        // `bytes` restates these shapes as a formula (memory planning reads it before allocating):
+        // a buffer added here must be counted there.
+        let all: [Tensor?] = [input, inputRstd, normed, qRaw, qRstd, self.q, kRaw, kRstd, k, v, probs, softmaxStats,
+                              attention, mid, midRstd, midNormed, gate, up, act]
+        precondition(4 * all.reduce(0) { $0 + ($1?.count ?? 0) }
+                      == Self.bytes(config: c, batch: B, length: T, keepsAttentionWeights: keepsAttentionWeights),
+                      "LayerActivations.bytes does not count the buffers init allocates")
     }
 }
 
