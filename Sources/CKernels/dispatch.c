@@ -90,6 +90,11 @@ static long elm_rows_max = ELM_ROWS_MAX;
 
 void elm_set_rows_max(long rows) { __atomic_store_n(&elm_rows_max, rows < 0 ? ELM_ROWS_MAX : rows, __ATOMIC_RELAXED); }
 
+/* Whether op(A) op(B) goes through the unpacked few-rows kernel. */
+static int takes_rows_kernel(const elm_kernels *K, int transA, int transB, long m) {
+    return !transA && transB && m <= __atomic_load_n(&elm_rows_max, __ATOMIC_RELAXED) && K->rows_nt;
+}
+
 static void gemm(int transA, int transB, int bf16b, long m, long n, long k, float alpha, const float *A, long lda,
                  const void *B, long ldb, float beta, float *C, long ldc) {
     if (m <= 0 || n <= 0) return;
@@ -135,7 +140,7 @@ static void gemm(int transA, int transB, int bf16b, long m, long n, long k, floa
         else K->gemv_t(k, m, alpha, A, lda, b, beta, C, ldc);
         return;
     }
-    if (!transA && transB && m <= __atomic_load_n(&elm_rows_max, __ATOMIC_RELAXED) && K->rows_nt) {
+    if (takes_rows_kernel(K, transA, transB, m)) {
         if (bf16b) K->rows16_nt(m, n, k, alpha, A, lda, Bh, ldb, beta, C, ldc);
         else K->rows_nt(m, n, k, alpha, A, lda, Bf, ldb, beta, C, ldc);
         return;
@@ -145,8 +150,8 @@ static void gemm(int transA, int transB, int bf16b, long m, long n, long k, floa
 
 const float *elm_pack_a_shared(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda) {
     const elm_kernels *K = kernels();
-    const int rows = !transA && transB && m <= __atomic_load_n(&elm_rows_max, __ATOMIC_RELAXED) && K->rows_nt;
-    if (m <= 1 || n <= 1 || k <= 0 || alpha == 0.0f || rows || m > K->mc) return 0;
+    /* Exactly the products gemm() sends to elm_gemm_blocked, with one block of rows (m <= mc). */
+    if (m <= 1 || n <= 1 || k <= 0 || alpha == 0.0f || takes_rows_kernel(K, transA, transB, m) || m > K->mc) return 0;
     float *Ap = elm_scratch(ELM_SCRATCH_SHARED_A, elm_packed_a_floats(K, m, k) * sizeof(float));
     elm_pack_a_all(K, transA != 0, m, k, A, lda, Ap);
     return Ap;

@@ -1,19 +1,9 @@
 /* AVX2 + FMA GEMV kernels: the same shapes as gemv_avx512.c with 256-bit vectors (four rows at a
  * time; bf16 rows via the even/odd trick on 16 bf16 per load; y = B^T x through an L1 block of
  * accumulators). Tails are handled with maskload (f32) or a zero-padded copy (bf16). */
-#include "internal.h"
+#include "simd_avx2.h"
 
 #if ELM_X86
-#include <immintrin.h>
-
-#define T ELM_TARGET_AVX2
-#define INL static inline __attribute__((always_inline))
-
-static const int32_t mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-INL T __m256i tail8(long w) {
-    w = w < 0 ? 0 : w > 8 ? 8 : w;
-    return _mm256_loadu_si256((const __m256i *)(mask_table + 8 - w));
-}
 
 INL T float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -22,18 +12,8 @@ INL T float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* Prefetch the same columns of the next four rows (see gemv_avx512.c). */
-#define PF4(p)                                                                                           \
-    do {                                                                                                \
-        const char *p_ = (const char *)(p);                                                             \
-        const long s_ = lda * (long)sizeof(*a0);                                                        \
-        _mm_prefetch(p_, _MM_HINT_T0);                                                                  \
-        _mm_prefetch(p_ + s_, _MM_HINT_T0);                                                             \
-        _mm_prefetch(p_ + 2 * s_, _MM_HINT_T0);                                                         \
-        _mm_prefetch(p_ + 3 * s_, _MM_HINT_T0);                                                         \
-    } while (0)
-
-INL T void put(float *y, float v, float alpha, float beta) { *y = beta == 0.0f ? alpha * v : alpha * v + beta * *y; }
+/* The same columns of the next four rows (p points into the first of them; see elm_prefetch4). */
+#define PF4(p) elm_prefetch4((p), lda * (long)sizeof(*a0))
 
 T void elm_avx2_gemv_n(long m, long n, float alpha, const float *A, long lda, const float *x, float beta,
                        float *y, long incy) {
@@ -63,10 +43,10 @@ T void elm_avx2_gemv_n(long m, long n, float alpha, const float *A, long lda, co
             s2 = _mm256_fmadd_ps(_mm256_maskload_ps(a2 + j, mk), x0, s2);
             s3 = _mm256_fmadd_ps(_mm256_maskload_ps(a3 + j, mk), x0, s3);
         }
-        put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
-        put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
-        put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
-        put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
+        elm_put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
+        elm_put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
+        elm_put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
     }
     for (; i < m; i++) {
         const float *a0 = A + i * lda;
@@ -80,7 +60,7 @@ T void elm_avx2_gemv_n(long m, long n, float alpha, const float *A, long lda, co
             const __m256i mk = tail8(n - j);
             s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a0 + j, mk), _mm256_maskload_ps(x + j, mk), s0);
         }
-        put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
     }
 }
 
@@ -136,10 +116,10 @@ T void elm_avx2_gemv16_n(long m, long n, float alpha, const uint16_t *A, long ld
             BF16_STEP(load_tail16(a2 + j, tw), e, o, s2, t2);
             BF16_STEP(load_tail16(a3 + j, tw), e, o, s3, t3);
         }
-        put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
-        put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
-        put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
-        put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
+        elm_put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
+        elm_put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
+        elm_put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
     }
     for (; i < m; i++) {
         const uint16_t *a0 = A + i * lda;
@@ -149,26 +129,14 @@ T void elm_avx2_gemv16_n(long m, long n, float alpha, const uint16_t *A, long ld
             BF16_STEP(_mm256_loadu_si256((const __m256i *)(a0 + j)), _mm256_load_ps(xe + j / 2),
                       _mm256_load_ps(xo + j / 2), s0, t0);
         if (tw) BF16_STEP(load_tail16(a0 + j, tw), _mm256_load_ps(xe + j / 2), _mm256_load_ps(xo + j / 2), s0, t0);
-        put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
     }
 }
 
 #define NB 1024
 
-INL T __m256 ld32(const float *p, long off, long w) {
-    return w >= 8 ? _mm256_loadu_ps(p + off) : _mm256_maskload_ps(p + off, tail8(w));
-}
-INL T __m256 ld16(const uint16_t *p, long off, long w) {
-    __m128i h;
-    if (w >= 8) {
-        h = _mm_loadu_si128((const __m128i *)(p + off));
-    } else {
-        uint16_t tmp[8] = {0};
-        for (long i = 0; i < w; i++) tmp[i] = p[off + i];
-        h = _mm_loadu_si128((const __m128i *)tmp);
-    }
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
+INL T __m256 ld32(const float *p, long off, long w) { return load8(0, p, off, w); }
+INL T __m256 ld16(const uint16_t *p, long off, long w) { return load8(1, p, off, w); }
 
 /* y = alpha * B^T x + beta * y: an L1 block of NB accumulators, four rows of B per pass. */
 #define GEMV_T_BODY(LOAD)                                                                                \
@@ -198,7 +166,7 @@ INL T __m256 ld16(const uint16_t *p, long off, long w) {
                                                              _mm256_load_ps(acc + 8 * v)));              \
         }                                                                                                \
         float *yb = y + j0 * incy;                                                                       \
-        for (long j = 0; j < nb; j++) put(yb + j * incy, acc[j], alpha, beta);                           \
+        for (long j = 0; j < nb; j++) elm_put(yb + j * incy, acc[j], alpha, beta);                           \
     }
 
 T void elm_avx2_gemv_t(long k, long n, float alpha, const float *B, long ldb, const float *x, float beta,

@@ -6,32 +6,12 @@
  * 16 dwords; (dword << 16) is the even element as float32 and (dword & 0xFFFF0000) the odd one, two
  * cheap integer ops and no shuffle-port work. x is split once per call into its even and odd
  * elements (xe[i] = x[2i], xo[i] = x[2i+1]) so the products line up. */
-#include "internal.h"
+#include "simd_avx512.h"
 
 #if ELM_X86
-#include <immintrin.h>
 
-#define T ELM_TARGET_AVX512
-#define INL static inline __attribute__((always_inline))
-
-INL T __mmask16 tail16(long w) {
-    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1);
-}
-
-/* Prefetch the same columns of the next four rows (p points into the first of them): rows are only a
- * few KB, too short for the hardware prefetcher to reach full speed on each, so without this the
- * kernel runs below the streaming bandwidth. Prefetches past the matrix are harmless. */
-#define PF4(p)                                                                                           \
-    do {                                                                                                \
-        const char *p_ = (const char *)(p);                                                             \
-        const long s_ = lda * (long)sizeof(*a0);                                                        \
-        _mm_prefetch(p_, _MM_HINT_T0);                                                                  \
-        _mm_prefetch(p_ + s_, _MM_HINT_T0);                                                             \
-        _mm_prefetch(p_ + 2 * s_, _MM_HINT_T0);                                                         \
-        _mm_prefetch(p_ + 3 * s_, _MM_HINT_T0);                                                         \
-    } while (0)
-
-INL T void put(float *y, float v, float alpha, float beta) { *y = beta == 0.0f ? alpha * v : alpha * v + beta * *y; }
+/* The same columns of the next four rows (p points into the first of them; see elm_prefetch4). */
+#define PF4(p) elm_prefetch4((p), lda * (long)sizeof(*a0))
 
 /* y = alpha * A x + beta * y, f32 rows. */
 T void elm_avx512_gemv_n(long m, long n, float alpha, const float *A, long lda, const float *x, float beta,
@@ -63,10 +43,10 @@ T void elm_avx512_gemv_n(long m, long n, float alpha, const float *A, long lda, 
             s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a2 + j), x0, s2);
             s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a3 + j), x0, s3);
         }
-        put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
-        put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
-        put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
-        put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
+        elm_put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
+        elm_put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
+        elm_put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
     }
     for (; i < m; i++) {
         const float *a0 = A + i * lda;
@@ -80,7 +60,7 @@ T void elm_avx512_gemv_n(long m, long n, float alpha, const float *A, long lda, 
             const __mmask16 mk = tail16(n - j);
             s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a0 + j), _mm512_maskz_loadu_ps(mk, x + j), s0);
         }
-        put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
     }
 }
 
@@ -155,10 +135,10 @@ T void elm_avx512_gemv16_n(long m, long n, float alpha, const uint16_t *A, long 
             BF16_STEP(_mm512_maskz_loadu_epi16(tm, a2 + j), e, o, s2, t2);
             BF16_STEP(_mm512_maskz_loadu_epi16(tm, a3 + j), e, o, s3, t3);
         }
-        put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
-        put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
-        put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
-        put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
+        elm_put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
+        elm_put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
+        elm_put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
     }
     for (; i < m; i++) {
         const uint16_t *a0 = A + i * lda;
@@ -167,7 +147,7 @@ T void elm_avx512_gemv16_n(long m, long n, float alpha, const uint16_t *A, long 
         for (; j < n32; j += 32)
             BF16_STEP(_mm512_loadu_si512(a0 + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
         if (tm) BF16_STEP(_mm512_maskz_loadu_epi16(tm, a0 + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
-        put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
     }
 }
 
@@ -175,10 +155,8 @@ T void elm_avx512_gemv16_n(long m, long n, float alpha, const uint16_t *A, long 
  * (NB floats) while four rows of B at a time stream through it, each row a contiguous run. */
 #define NB 1024
 
-INL T __m512 ld32(const float *p, long off, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p + off); }
-INL T __m512 ld16(const uint16_t *p, long off, __mmask16 m) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p + off)), 16));
-}
+INL T __m512 ld32(const float *p, long off, __mmask16 m) { return load16(0, p, off, m); }
+INL T __m512 ld16(const uint16_t *p, long off, __mmask16 m) { return load16(1, p, off, m); }
 
 #define GEMV_T_BODY(LOAD)                                                                                \
     float acc[NB] __attribute__((aligned(64)));                                                          \
@@ -220,7 +198,7 @@ INL T __m512 ld16(const uint16_t *p, long off, __mmask16 m) {
                 _mm512_mask_storeu_ps(yb + 16 * v, mk, r);                                               \
             }                                                                                            \
         } else {                                                                                         \
-            for (long j = 0; j < nb; j++) put(yb + j * incy, acc[j], alpha, beta);                       \
+            for (long j = 0; j < nb; j++) elm_put(yb + j * incy, acc[j], alpha, beta);                       \
         }                                                                                                \
     }
 

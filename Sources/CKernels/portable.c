@@ -63,9 +63,6 @@ static inline float bf16(uint16_t h) { return elm_bf16_to_float(h); }
 static void packb(long kc, long nc, const float *B, long ldb, int trans, float *Bp) { PACKB_BODY(SAME) }
 static void packb16(long kc, long nc, const uint16_t *B, long ldb, int trans, float *Bp) { PACKB_BODY(bf16) }
 
-static inline void put(float *y, float v, float alpha, float beta) {
-    *y = beta == 0.0f ? alpha * v : alpha * v + beta * *y;
-}
 
 /* Dot products with 8 partial sums so the loop can vectorise without -ffast-math. */
 #define GEMV_N_BODY(CONV)                                                                                \
@@ -75,7 +72,7 @@ static inline void put(float *y, float v, float alpha, float beta) {
         for (; j + 8 <= n; j += 8)                                                                       \
             for (int l = 0; l < 8; l++) s[l] += CONV(A[i * lda + j + l]) * x[j + l];                     \
         for (; j < n; j++) s[0] += CONV(A[i * lda + j]) * x[j];                                          \
-        put(y + i * incy, ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])), alpha, beta); \
+        elm_put(y + i * incy, ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])), alpha, beta); \
     }
 
 static void gemv_n(long m, long n, float alpha, const float *A, long lda, const float *x, float beta, float *y,
@@ -97,7 +94,7 @@ static void gemv16_n(long m, long n, float alpha, const uint16_t *A, long lda, c
             const float xp = x[p];                                                                       \
             for (long j = 0; j < nb; j++) acc[j] += xp * CONV(B[p * ldb + j0 + j]);                     \
         }                                                                                                \
-        for (long j = 0; j < nb; j++) put(y + (j0 + j) * incy, acc[j], alpha, beta);                    \
+        for (long j = 0; j < nb; j++) elm_put(y + (j0 + j) * incy, acc[j], alpha, beta);                    \
     }
 
 static void gemv_t(long k, long n, float alpha, const float *B, long ldb, const float *x, float beta, float *y,

@@ -6,31 +6,15 @@
  * Tile: 4 rows of A x 4 rows of B, 16 accumulators, 16 depth steps per iteration. Missing rows of a
  * tile repeat the tile's last row and their results are dropped. bf16 rows are widened on load (widening
  * a block once into scratch for all tiles measured slower: the widening is cheap, the loads are not). */
-#include "internal.h"
+#include "simd_avx512.h"
 
 #if ELM_X86
-#include <immintrin.h>
-
-#define T ELM_TARGET_AVX512
-#define INL static inline __attribute__((always_inline))
-
-INL T __mmask16 tail(long w) {
-    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1);
-}
-
-INL T __m512 load_b(int bf16, const void *row, long p, __mmask16 mk) {
-    if (bf16) {
-        const __m256i h = _mm256_maskz_loadu_epi16(mk, (const uint16_t *)row + p);
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    }
-    return _mm512_maskz_loadu_ps(mk, (const float *)row + p);
-}
 
 /* acc[r][c] += A row r . B row c over p in [p0, p0 + 16), masked by mk. */
 #define TILE_STEP(mk)                                                                                    \
     do {                                                                                                \
-        const __m512 b0 = load_b(bf16, b[0], p, mk), b1 = load_b(bf16, b[1], p, mk);                    \
-        const __m512 b2 = load_b(bf16, b[2], p, mk), b3 = load_b(bf16, b[3], p, mk);                    \
+        const __m512 b0 = load16(bf16, b[0], p, mk), b1 = load16(bf16, b[1], p, mk);                    \
+        const __m512 b2 = load16(bf16, b[2], p, mk), b3 = load16(bf16, b[3], p, mk);                    \
         for (int r = 0; r < 4; r++) {                                                                   \
             const __m512 x = _mm512_maskz_loadu_ps(mk, a[r] + p);                                       \
             acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);                                              \
@@ -47,7 +31,7 @@ INL T void tile(int bf16, const float *const a[4], const char *const b[4], long 
                 long nb, float alpha, float beta, float *C, long ldc) {
     const size_t esz = bf16 ? 2 : 4;
     const long k16 = k & ~15L;
-    const __mmask16 tm = tail(k - k16);
+    const __mmask16 tm = tail16(k - k16);
     __m512 acc[4][4];
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
@@ -63,11 +47,7 @@ INL T void tile(int bf16, const float *const a[4], const char *const b[4], long 
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++) sum[r][c] = _mm512_reduce_add_ps(acc[r][c]);
     for (long r = 0; r < mb; r++)
-        for (long c = 0; c < nb; c++) {
-            float *y = C + r * ldc + c;
-            const float v = alpha * sum[r][c];
-            *y = beta == 0.0f ? v : v + beta * *y;
-        }
+        for (long c = 0; c < nb; c++) elm_put(C + r * ldc + c, sum[r][c], alpha, beta);
 }
 
 INL T void rows_body(int bf16, long m, long n, long k, float alpha, const float *A, long lda, const void *B, long ldb,

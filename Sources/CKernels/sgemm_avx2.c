@@ -4,25 +4,15 @@
  * independent chains), two B loads and six A broadcast loads per depth step. Row edges get their own
  * instantiations; column edges go through maskload/maskstore of C.
  * Blocking: KC = 256 (A micro-panel 6 KB in L1), NC = 768 (B block 768 KB in L2). */
-#include "internal.h"
+#include "simd_avx2.h"
 
 #if ELM_X86
-#include <immintrin.h>
 
 #define MR 6
 #define NR 16
 #define KC 256
 #define NC 768
 
-#define T ELM_TARGET_AVX2
-#define INL static inline __attribute__((always_inline))
-
-static const int32_t mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-/* Lanes [0, w) set, w clamped to [0, 8]. */
-INL T __m256i tail8(long w) {
-    w = w < 0 ? 0 : w > 8 ? 8 : w;
-    return _mm256_loadu_si256((const __m256i *)(mask_table + 8 - w));
-}
 
 INL T void ukr_body(const int mr, const int kmajor, long kc, const float *a, const float *b, float *c, long ldc,
                     int nr, float alpha, float beta) {
@@ -108,24 +98,6 @@ INL T void transpose8(__m256 r[8]) {
         r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
         r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
     }
-}
-
-/* Loads w (0..8) consecutive source elements as floats, zero-filling the rest. */
-INL T __m256 load8(const int bf16, const void *src, long off, long w) {
-    if (bf16) {
-        const uint16_t *s = (const uint16_t *)src + off;
-        __m128i h;
-        if (w >= 8) {
-            h = _mm_loadu_si128((const __m128i *)s);
-        } else {
-            uint16_t tmp[8] = {0};
-            for (long i = 0; i < w; i++) tmp[i] = s[i];
-            h = _mm_loadu_si128((const __m128i *)tmp);
-        }
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    }
-    const float *s = (const float *)src + off;
-    return w >= 8 ? _mm256_loadu_ps(s) : _mm256_maskload_ps(s, tail8(w));
 }
 
 INL T void packb_body(const int bf16, long kc, long nc, const void *B, long ldb, int trans, float *Bp) {

@@ -14,10 +14,9 @@
  *
  * Packing B with transB (the weights stored [n,k]) transposes 16 x 16 blocks in registers; the
  * cost of packing is then mostly reading B from DRAM (~10% of the time at m = 256). */
-#include "internal.h"
+#include "simd_avx512.h"
 
 #if ELM_X86
-#include <immintrin.h>
 
 #define MR 12
 #define NR 32
@@ -33,10 +32,6 @@
 #ifndef ELM512_PFB
 #define ELM512_PFB 8
 #endif
-
-static inline __attribute__((always_inline)) ELM_TARGET_AVX512 __mmask16 tail16(long w) {
-    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1);
-}
 
 /* The microkernel body; mr and kmajor are compile-time constants in every instantiation below. */
 static inline __attribute__((always_inline)) ELM_TARGET_AVX512 void
@@ -131,17 +126,6 @@ static inline __attribute__((always_inline)) ELM_TARGET_AVX512 void transpose16(
         r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
         r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xdd);
     }
-}
-
-static inline __attribute__((always_inline)) ELM_TARGET_AVX512 __m512 widen16(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-/* One packer body for float32 and bfloat16 sources (bf16 != 0: src is uint16_t, widened on load). */
-static inline __attribute__((always_inline)) ELM_TARGET_AVX512 __m512 load16(const int bf16, const void *src,
-                                                                            long off, __mmask16 m) {
-    if (bf16) return widen16(_mm256_maskz_loadu_epi16(m, (const uint16_t *)src + off));
-    return _mm512_maskz_loadu_ps(m, (const float *)src + off);
 }
 
 #define PFROWS 4
