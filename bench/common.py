@@ -38,25 +38,35 @@ def alternate(ours_cmd, torch_cmd, rounds, env=None):
     return results
 
 
-def step_bench_runs(script, torch_worker, ours_args, make_model):
-    """The main of a training-step benchmark (--rounds, --steps, --torch-worker): in the worker process
-    runs torch_worker(steps) and returns None; otherwise makes the model, builds the bench binary and
-    alternates our command (BENCH_BIN + ours_args(steps)) with the PyTorch worker on 2 threads; returns
-    the runs and the machine's limits measured around them."""
+# The random Qwen3-0.6B-shaped model of the benchmarks, saved in float32 and in BF16.
+MODEL_DIRS = {"f32": "/tmp/explicitlm-bench/qwen3-0.6b-random", "bf16": "/tmp/explicitlm-bench/qwen3-0.6b-random-bf16"}
+
+
+def step_bench_runs(script, torch_worker, ours_args, shape):
+    """The main of a training-step benchmark (--rounds, --steps, --compute, --torch-worker): in the
+    worker process runs torch_worker(steps, model_dir) and returns None; otherwise makes the model
+    (random, of `shape`), builds the bench binary and alternates our command (BENCH_BIN +
+    ours_args(steps, model_dir)) with the PyTorch worker on 2 threads; returns the runs, the machine's
+    limits measured around them, and the compute mode. --compute bf16: the model saved in BF16, ours
+    with EXPLICITLM_COMPUTE=bf16, PyTorch in float32 on the same (widened) weights."""
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--steps", type=int, default=2)
+    p.add_argument("--compute", choices=["f32", "bf16"], default="f32")
     p.add_argument("--torch-worker", action="store_true")
     a = p.parse_args()
+    model_dir = MODEL_DIRS[a.compute]
     if a.torch_worker:
-        torch_worker(a.steps)
+        torch_worker(a.steps, model_dir)
         return None
-    make_model()
+    make_random_qwen3(model_dir, shape, "bfloat16" if a.compute == "bf16" else "float32")
     build()
-    print(f"float32, 2 threads, {coretype()}")
-    return limits.measure_around(lambda: alternate(
-        [BENCH_BIN] + ours_args(a.steps), [sys.executable, script, "--torch-worker", "--steps", str(a.steps)],
-        a.rounds, thread_env(2)))
+    print(f"ours {'BF16 weights, bf16 compute' if a.compute == 'bf16' else 'float32'}, PyTorch float32, 2 threads, {coretype()}")
+    runs, machine = limits.measure_around(lambda: alternate(
+        [BENCH_BIN] + ours_args(a.steps, model_dir),
+        [sys.executable, script, "--torch-worker", "--steps", str(a.steps), "--compute", a.compute],
+        a.rounds, dict(thread_env(2), EXPLICITLM_COMPUTE=a.compute)))
+    return runs, machine, a.compute
 
 
 def time_steps(step, steps):

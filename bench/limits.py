@@ -23,8 +23,9 @@ def measure_around(body):
     before = measure()
     result = body()
     after = measure()
-    limits = {key: (before[key] + after[key]) / 2 for key in ("fma_gflops", "read_gb_s")}
+    limits = {key: (before[key] + after[key]) / 2 for key in ("fma_gflops", "bf16_gflops", "read_gb_s")}
     print(f"limits measured before/after: FMA {before['fma_gflops']:.0f}/{after['fma_gflops']:.0f} GFLOP/s, "
+          f"bf16 dot {before['bf16_gflops']:.0f}/{after['bf16_gflops']:.0f} GFLOP/s, "
           f"read {before['read_gb_s']:.1f}/{after['read_gb_s']:.1f} GB/s (nominal {NOMINAL_GFLOPS:.0f}, "
           f"{NOMINAL_READ_GB_S:.0f})")
     return result, limits
@@ -71,8 +72,10 @@ def fraction(value, limit, nominal, unit, digits=0):
     return f"{value:.{digits}f} {unit} = {100 * value / limit:.0f}% of measured, {100 * value / nominal:.0f}% of nominal"
 
 
-def report_compute(label, tokens_per_s, flops_per_token, limits):
-    print(f"{label:28s} {fraction(tokens_per_s * flops_per_token / 1e9, limits['fma_gflops'], NOMINAL_GFLOPS, 'GFLOP/s')}")
+def report_compute(label, tokens_per_s, flops_per_token, limits, bf16=False):
+    """bf16: of the bf16 dot-product peak (AVX-512 BF16, twice the FMA rate; nominal 2 x 532)."""
+    limit, nominal = (limits["bf16_gflops"], 2 * NOMINAL_GFLOPS) if bf16 else (limits["fma_gflops"], NOMINAL_GFLOPS)
+    print(f"{label:28s} {fraction(tokens_per_s * flops_per_token / 1e9, limit, nominal, 'GFLOP/s')}")
 
 
 def report_bandwidth(label, tokens_per_s, bytes_per_token, limits):

@@ -9,7 +9,7 @@ answer. One step: straight-through Gumbel selection, loss = mean answer cross-en
 backward to the memory tensors only, global-norm clipping at 1, AdamW (0.9/0.95, weight decay 0.1 on
 matrices, lr 5e-5): MemoryTrainingConfig's defaults. Both run with 2 threads, alternately, in fresh
 processes; one warm-up step, then the best of --steps; the best round of each is compared.
-Usage: python3 bench/train_memory_bench.py [--rounds 2] [--steps 2]
+Usage: python3 bench/train_memory_bench.py [--rounds 2] [--steps 2] [--compute bf16]
 """
 import json
 import os
@@ -22,17 +22,16 @@ import qwen3_bench  # noqa: E402
 
 sys.path.insert(0, os.path.join(common.ROOT, "scripts"))
 
-MODEL_DIR = "/tmp/explicitlm-bench/qwen3-0.6b-random"
 BATCH, TOKENS, PROMPT, CANDIDATES = 1, 256, 200, 16
 LR, WEIGHT_DECAY, GRAD_CLIP, SIMILARITY_COEF = 5e-5, 0.1, 1.0, 0.1
 
 
-def torch_worker(steps):
+def torch_worker(steps, model_dir):
     import torch
     from transformers import Qwen3ForCausalLM
     from memory_reference import MemoryShape, make_memory, randomize_memory, run
     torch.set_num_threads(2)
-    model = Qwen3ForCausalLM.from_pretrained(MODEL_DIR, dtype=torch.float32)
+    model = Qwen3ForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.train(False)
     for p in model.parameters():
         p.requires_grad_(False)
@@ -72,13 +71,13 @@ def torch_worker(steps):
 
 
 def main():
-    def ours(steps):
-        return ["train-memory", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
+    def ours(steps, model_dir):
+        return ["train-memory", "--model", model_dir, "--batch", str(BATCH), "--tokens", str(TOKENS),
                 "--prompt", str(PROMPT), "--candidates", str(CANDIDATES), "--steps", str(steps)]
-    measured = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    measured = common.step_bench_runs(__file__, torch_worker, ours, qwen3_bench.SHAPE)
     if measured is None:
         return
-    runs, machine = measured
+    runs, machine, compute = measured
     print()
     label = f"memory step {BATCH}x{TOKENS}"
     common.report(runs, "tokens_per_s", f"{label} tokens/s", width=32)
@@ -88,7 +87,8 @@ def main():
     common.report_peak_rss(runs, label="peak RSS train-memory")
     flops = limits.frozen_step_flops(qwen3_bench.SHAPE, TOKENS, 0) / TOKENS  # backbone only: the memory steps are not counted
     for impl in ("ours", "torch"):
-        limits.report_compute(f"memory step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine)
+        limits.report_compute(f"memory step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine,
+                              bf16=compute == "bf16" and impl == "ours")
 
 
 if __name__ == "__main__":

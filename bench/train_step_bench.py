@@ -7,7 +7,7 @@ h <- h + h A^T after decoder layer 14, 1 x 256 tokens; forward of all 28 layers 
 summed token cross-entropy down to the module. (The full mode, every weight with AdamW, is
 train_full_bench.py.) Both run with 2 threads, alternately, in fresh processes; the best of each is
 compared.
-Usage: python3 bench/train_step_bench.py [--rounds 2] [--steps 2]
+Usage: python3 bench/train_step_bench.py [--rounds 2] [--steps 2] [--compute bf16]
 """
 import json
 import os
@@ -18,16 +18,15 @@ import common  # noqa: E402
 import limits  # noqa: E402
 import qwen3_bench  # noqa: E402
 
-MODEL_DIR = "/tmp/explicitlm-bench/qwen3-0.6b-random"
 BATCH, TOKENS, LAYER = 1, 256, 14
 
 
-def torch_worker(steps):
+def torch_worker(steps, model_dir):
     import torch
     import torch.nn.functional as F
     from transformers import Qwen3ForCausalLM
     torch.set_num_threads(2)
-    model = Qwen3ForCausalLM.from_pretrained(MODEL_DIR, dtype=torch.float32)
+    model = Qwen3ForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.train(False)  # no dropout in Qwen3 anyway; keep the same math as ours
     V, D = model.config.vocab_size, model.config.hidden_size
     g = torch.Generator().manual_seed(1)
@@ -53,13 +52,13 @@ def torch_worker(steps):
 
 
 def main():
-    def ours(steps):
-        return ["train-step", "--model", MODEL_DIR, "--batch", str(BATCH), "--tokens", str(TOKENS),
+    def ours(steps, model_dir):
+        return ["train-step", "--model", model_dir, "--batch", str(BATCH), "--tokens", str(TOKENS),
                 "--layer", str(LAYER), "--steps", str(steps)]
-    measured = common.step_bench_runs(__file__, torch_worker, ours, lambda: qwen3_bench.make_model(MODEL_DIR))
+    measured = common.step_bench_runs(__file__, torch_worker, ours, qwen3_bench.SHAPE)
     if measured is None:
         return
-    runs, machine = measured
+    runs, machine, compute = measured
     print()
     common.report(runs, "tokens_per_s", f"frozen step {BATCH}x{TOKENS} tokens/s", width=32)
     # CPU seconds per step: less sensitive than wall time when other work shares the cores.
@@ -67,7 +66,8 @@ def main():
     common.report_peak_rss(runs, label="peak RSS frozen")
     flops = limits.frozen_step_flops(qwen3_bench.SHAPE, TOKENS, LAYER) / TOKENS
     for impl in ("ours", "torch"):
-        limits.report_compute(f"frozen step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine)
+        limits.report_compute(f"frozen step {impl}", common.best(runs[impl], "tokens_per_s"), flops, machine,
+                              bf16=compute == "bf16" and impl == "ours")
 
 
 if __name__ == "__main__":

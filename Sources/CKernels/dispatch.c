@@ -34,7 +34,18 @@ static int detect_isa(void) {
 #endif
 }
 
-static int host_isa = -1;
+/* AVX-512 BF16 (cpuid leaf 7 subleaf 1, EAX bit 5), on top of the AVX-512 level. */
+static int detect_bf16(void) {
+#if ELM_X86
+    unsigned a, b, c, d;
+    if (detect_isa() != ELM_ISA_AVX512 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+    return (a >> 5) & 1;
+#else
+    return 0;
+#endif
+}
+
+static int host_isa = -1, host_bf16 = -1;
 static const elm_kernels *active;
 
 static const elm_kernels *table_for(int isa) {
@@ -72,6 +83,35 @@ static const elm_kernels *kernels(void) {
 }
 
 int elm_active_isa(void) { return kernels()->isa; }
+
+int elm_host_bf16(void) {
+    int h = __atomic_load_n(&host_bf16, __ATOMIC_RELAXED);
+    if (h < 0) {
+        h = detect_bf16();
+        __atomic_store_n(&host_bf16, h, __ATOMIC_RELAXED);
+    }
+    return h;
+}
+
+static int compute = ELM_COMPUTE_F32;
+
+void elm_set_compute(int c) { __atomic_store_n(&compute, c == ELM_COMPUTE_BF16 ? c : ELM_COMPUTE_F32, __ATOMIC_RELAXED); }
+
+int elm_active_compute(void) {
+    const int bf16 = __atomic_load_n(&compute, __ATOMIC_RELAXED) == ELM_COMPUTE_BF16 && elm_host_bf16() &&
+                     kernels()->isa == ELM_ISA_AVX512;
+    return bf16 ? ELM_COMPUTE_BF16 : ELM_COMPUTE_F32;
+}
+
+/* Whether a blocked product with bfloat16 B runs in bf16 compute. */
+static int takes_bf16dot(int bf16b, int transA) {
+#if ELM_X86
+    return bf16b && !transA && elm_active_compute() == ELM_COMPUTE_BF16;
+#else
+    (void)bf16b, (void)transA;
+    return 0;
+#endif
+}
 
 /* C = beta * C (beta == 0 writes zeros without reading C). */
 static void scale_rows(long m, long n, float beta, float *C, long ldc) {
@@ -145,26 +185,49 @@ static void gemm(int transA, int transB, int bf16b, long m, long n, long k, floa
         else K->rows_nt(m, n, k, alpha, A, lda, Bf, ldb, beta, C, ldc);
         return;
     }
+#if ELM_X86
+    if (takes_bf16dot(bf16b, transA)) {
+        elm_bf16dot_gemm(transB, m, n, k, alpha, A, lda, 0, Bh, ldb, beta, C, ldc);
+        return;
+    }
+#endif
     elm_gemm_blocked(K, transA, transB, bf16b, m, n, k, alpha, A, lda, 0, B, ldb, beta, C, ldc);
 }
 
-const float *elm_pack_a_shared(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda) {
+const void *elm_pack_a_shared(int bf16b, int transA, int transB, long m, long n, long k, float alpha, const float *A,
+                              long lda) {
     const elm_kernels *K = kernels();
-    /* Exactly the products gemm() sends to elm_gemm_blocked, with one block of rows (m <= mc). */
+    transA = transA != 0;
+    /* Exactly the products gemm() sends to the blocked kernels, with one block of rows (m <= mc). */
     if (m <= 1 || n <= 1 || k <= 0 || alpha == 0.0f || takes_rows_kernel(K, transA, transB, m) || m > K->mc) return 0;
+#if ELM_X86
+    if (takes_bf16dot(bf16b, transA)) {
+        if (m > ELM_BF16DOT_MC) return 0;
+        uint16_t *Ap = elm_scratch(ELM_SCRATCH_SHARED_A, elm_bf16dot_packed_a_bytes(m, k));
+        elm_bf16dot_pack_a_all(m, k, A, lda, Ap);
+        return Ap;
+    }
+#endif
     float *Ap = elm_scratch(ELM_SCRATCH_SHARED_A, elm_packed_a_floats(K, m, k) * sizeof(float));
-    elm_pack_a_all(K, transA != 0, m, k, A, lda, Ap);
+    elm_pack_a_all(K, transA, m, k, A, lda, Ap);
     return Ap;
 }
 
-void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap, const float *B,
+void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const void *Ap, const float *B,
                         long ldb, float beta, float *C, long ldc) {
     if (n > 0) elm_gemm_blocked(kernels(), transA != 0, transB != 0, 0, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
 }
 
-void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const void *Ap,
                               const uint16_t *B, long ldb, float beta, float *C, long ldc) {
-    if (n > 0) elm_gemm_blocked(kernels(), transA != 0, transB != 0, 1, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
+    if (n <= 0) return;
+#if ELM_X86
+    if (takes_bf16dot(1, transA != 0)) {
+        elm_bf16dot_gemm(transB != 0, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    elm_gemm_blocked(kernels(), transA != 0, transB != 0, 1, m, n, k, alpha, 0, 0, Ap, B, ldb, beta, C, ldc);
 }
 
 void elm_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,

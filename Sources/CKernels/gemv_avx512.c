@@ -81,10 +81,6 @@ INL T float *split_even_odd(const float *x, long n, long *half) {
     return xe;
 }
 
-INL T __mmask32 tail32(long w) {
-    return w >= 32 ? (__mmask32)0xFFFFFFFFu : w <= 0 ? (__mmask32)0 : (__mmask32)((1u << w) - 1);
-}
-
 /* s += even(v) * xe + odd(v) * xo for one 512-bit block of 32 bf16. */
 #define BF16_STEP(v, e, o, s, t)                                                                         \
     do {                                                                                                \

@@ -84,6 +84,15 @@ void elm_gemm_blocked(const elm_kernels *K, int transA, int transB, int bf16b, l
 size_t elm_packed_a_floats(const elm_kernels *K, long m, long k);
 void elm_pack_a_all(const elm_kernels *K, int transA, long m, long k, const float *A, long lda, float *Ap);
 
+/* bf16 compute (sgemm_bf16dot_avx512.c, AVX-512 BF16 only): C = alpha * bf16(A) op(B) + beta * C
+ * for A stored [m,k] and B bfloat16. Apacked: A packed by elm_bf16dot_pack_a_all (m <= ELM_BF16DOT_MC),
+ * or NULL to pack here. */
+enum { ELM_BF16DOT_MC = 3072 };
+size_t elm_bf16dot_packed_a_bytes(long m, long k);
+void elm_bf16dot_pack_a_all(long m, long k, const float *A, long lda, uint16_t *Ap);
+void elm_bf16dot_gemm(int transB, long m, long n, long k, float alpha, const float *A, long lda, const uint16_t *Apacked,
+                      const uint16_t *B, long ldb, float beta, float *C, long ldc);
+
 /* Thread-local, 64-byte-aligned scratch that grows as needed and is freed when the thread exits.
  * Slots are independent; a pointer stays valid until the same slot is asked for more bytes. */
 enum { ELM_SCRATCH_A = 0, ELM_SCRATCH_B = 1, ELM_SCRATCH_VEC = 2, ELM_SCRATCH_GEMV = 3, ELM_SCRATCH_SHARED_A = 4, ELM_SCRATCH_SLOTS = 5 };

@@ -59,21 +59,7 @@ ukr_body(const int mr, const int kmajor, long kc, const float *a, const float *b
             c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
         }
     }
-    const __mmask16 m0 = tail16(nr), m1 = tail16(nr - 16);
-    const __m512 va = _mm512_set1_ps(alpha);
-    if (beta == 0.0f) {
-        for (int i = 0; i < mr; i++) {
-            _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_mul_ps(va, c0[i]));
-            _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_mul_ps(va, c1[i]));
-        }
-    } else {
-        const __m512 vb = _mm512_set1_ps(beta);
-        for (int i = 0; i < mr; i++) {
-            float *r = c + i * ldc;
-            _mm512_mask_storeu_ps(r, m0, _mm512_fmadd_ps(va, c0[i], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, r))));
-            _mm512_mask_storeu_ps(r + 16, m1, _mm512_fmadd_ps(va, c1[i], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, r + 16))));
-        }
-    }
+    store_tile32(mr, c0, c1, c, ldc, nr, alpha, beta);
 }
 
 typedef void (*ukr_fixed)(long, const float *, const float *, float *, long, int, float, float);
@@ -95,37 +81,6 @@ static const ukr_fixed ukr_table[2][MR + 1] = {
 static void ukr(long kc, const float *a, const float *b, float *c, long ldc, int mr, int nr, float alpha,
                 float beta, int a_layout) {
     ukr_table[a_layout][mr](kc, a, b, c, ldc, nr, alpha, beta);
-}
-
-/* In-register transpose of 16 rows of 16 floats: unpack pairs, then pairs of pairs, then 128-bit
- * lanes twice. Afterwards r[q] holds column q of the input. */
-static inline __attribute__((always_inline)) ELM_TARGET_AVX512 void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 4; g++) {
-        const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-        r[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    /* Now r[4g + c], 128-bit lane L = rows 4g..4g+3 of column 4L + c. */
-    for (int c = 0; c < 4; c++) {
-        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
-        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-    }
-    for (int c = 0; c < 4; c++) {
-        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
-        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
-        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xdd);
-    }
 }
 
 #define PFROWS 4

@@ -9,8 +9,9 @@ import Foundation
 /// bfloat16 weights always go through the own kernels, which widen them while packing (OpenBLAS
 /// has no such product). A GPU backend would be a third case here.
 ///
-/// `EXPLICITLM_BACKEND` (own | openblas) picks the backend and `EXPLICITLM_ISA` (portable | avx2 |
-/// avx512) caps the instruction set, once at start; tests and benchmarks may set both.
+/// `EXPLICITLM_BACKEND` (own | openblas) picks the backend, `EXPLICITLM_ISA` (portable | avx2 |
+/// avx512) caps the instruction set and `EXPLICITLM_COMPUTE` (f32 | bf16) picks the arithmetic of
+/// products with bfloat16 weights, once at start; tests and benchmarks may set all three.
 public enum Backend {
     public enum Kind: String, Sendable, CaseIterable { case own, openblas }
 
@@ -31,9 +32,30 @@ public enum Backend {
         set { _ = configured; elm_set_isa(newValue.level) }
     }
 
+    /// The arithmetic of products whose B is bfloat16 (a BF16 checkpoint's weights). `f32` (the
+    /// default): the weights are widened exactly and products and sums are float32. `bf16`: products
+    /// of more than a few rows round the activations to bfloat16 and multiply bf16 pairs into float32
+    /// sums (AVX-512 BF16's VDPBF16PS, twice the float32 FMA rate; see CKernels.h for exactly which).
+    public enum Compute: String, Sendable, CaseIterable { case f32, bf16 }
+
+    /// Whether this CPU can run `bf16` compute (AVX-512 BF16).
+    public static var hostHasBF16Compute: Bool { elm_host_bf16() != 0 }
+
+    /// The arithmetic in effect: setting `bf16` takes effect only where the CPU has AVX-512 BF16 and
+    /// the AVX-512 kernels are active, so reading it back says what products actually do. Set it
+    /// before running kernels on several threads.
+    public static var compute: Compute {
+        get { _ = configured; return elm_active_compute() == Int32(ELM_COMPUTE_BF16) ? .bf16 : .f32 }
+        set { _ = configured; elm_set_compute(Int32(newValue == .bf16 ? ELM_COMPUTE_BF16 : ELM_COMPUTE_F32)) }
+    }
+
     private static let configured: Void = {
-        if ProcessInfo.processInfo.environment["EXPLICITLM_ISA"] != nil {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["EXPLICITLM_ISA"] != nil {
             elm_set_isa(setting("EXPLICITLM_ISA", default: hostInstructionSet).level)
+        }
+        if environment["EXPLICITLM_COMPUTE"] != nil, setting("EXPLICITLM_COMPUTE", default: Compute.f32) == .bf16 {
+            elm_set_compute(Int32(ELM_COMPUTE_BF16))
         }
     }()
 
@@ -88,8 +110,9 @@ public enum Backend {
     typealias Kernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>?, Int, UnsafePointer<Element>?, Int, Float,
                                  UnsafeMutablePointer<Float>?, Int) -> Void
 
-    /// A CKernels GEMM entry point on op(A) packed by `elm_pack_a_shared`.
-    typealias PackedKernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>?, UnsafePointer<Element>?, Int,
+    /// A CKernels GEMM entry point on op(A) packed by `elm_pack_a_shared` (opaque: its layout depends on
+    /// B's element type and the compute mode).
+    typealias PackedKernel<Element> = (Int32, Int32, Int, Int, Int, Float, UnsafeRawPointer?, UnsafePointer<Element>?, Int,
                                        Float, UnsafeMutablePointer<Float>?, Int) -> Void
 
     /// Runs `kernel` on the blocks `split` cuts the product into, each with its offsets into A, B and C.
@@ -102,7 +125,8 @@ public enum Backend {
     ) {
         _ = configured
         let (tA, tB): (Int32, Int32) = (transA ? 1 : 0, transB ? 1 : 0)
-        if splitsColumns(m: m, n: n), let packed = elm_pack_a_shared(tA, tB, m, n, k, alpha, a, lda) {
+        let bfloat16B: Int32 = Element.self == UInt16.self ? 1 : 0
+        if splitsColumns(m: m, n: n), let packed = elm_pack_a_shared(bfloat16B, tA, tB, m, n, k, alpha, a, lda) {
             split(m: m, n: n, k: k) { _, _, c0, c1 in
                 packedKernel(tA, tB, m, c1 - c0, k, alpha, packed, b + (transB ? c0 * ldb : c0), ldb, beta, c + c0, ldc)
             }

@@ -7,16 +7,18 @@ import XCTest
 /// the workers and sizes that do not fill a microkernel tile, bfloat16 weights, and OpenBLAS on the
 /// same work. Tolerance per entry: 1e-5 · Σ_k |a||b| (float32 accumulation, any order).
 final class BackendTests: XCTestCase {
-    var savedKind = Backend.kind, savedISA = Backend.instructionSet
+    var savedKind = Backend.kind, savedISA = Backend.instructionSet, savedCompute = Backend.compute
 
     override func setUp() {
         savedKind = Backend.kind
         savedISA = Backend.instructionSet
+        savedCompute = Backend.compute
     }
 
     override func tearDown() {
         Backend.kind = savedKind
         Backend.instructionSet = savedISA
+        Backend.compute = savedCompute
     }
 
     /// The instruction sets to test: all up to the host's.
@@ -87,6 +89,27 @@ final class BackendTests: XCTestCase {
         }
     }
 
+    /// bf16 compute rounds op(A) to bfloat16 exactly where CKernels.h says (A stored [m,k], more than one
+    /// row and column, not the few-rows kernel), so the reference is the double product on the rounded
+    /// activations, at float32 tolerance: a kernel that skipped the rounding would miss by ~2^-9
+    /// relative. Below AVX-512, or on a CPU without AVX-512 BF16, asking for it leaves products float32.
+    func testBF16ComputeMatchesTheReferenceOnRoundedActivations() {
+        Backend.kind = .own
+        for isa in instructionSets {
+            Backend.instructionSet = isa
+            Backend.compute = .bf16
+            let takesEffect = isa == .avx512 && Backend.hostHasBF16Compute
+            XCTAssertEqual(Backend.compute, takesEffect ? .bf16 : .f32, "\(isa)")
+            for (i, c) in Self.cases.enumerated() {
+                let rounds = takesEffect && !c.transA && c.m > 1 && c.n > 1 && !(c.transB && c.m <= 24)
+                check(c, seed: UInt64(200 + i), bfloat16: true, roundsA: rounds, label: "\(isa) bf16 compute")
+            }
+            // A prompt-sized product cut into column blocks that share one packing of A.
+            let c = Case(m: 40, n: 2000, k: 301, transA: false, transB: true, alpha: 1, beta: 0)
+            check(c, seed: 7, bfloat16: true, roundsA: takesEffect, label: "\(isa) bf16 compute, column blocks")
+        }
+    }
+
     /// A product inside a parallel loop runs on that loop's thread (no nested dispatch) and is still right.
     func testProductsInsideAParallelLoopStayCorrect() {
         Backend.kind = .own
@@ -100,16 +123,21 @@ final class BackendTests: XCTestCase {
 
     // MARK: helpers
 
-    /// The values rounded to bfloat16 (returned as bits), and `t` overwritten with their widened values.
+    /// The values rounded to bfloat16, nearest even as the hardware rounds (returned as bits), and `t`
+    /// overwritten with their widened values.
     func roundToBFloat16(_ t: Tensor) -> [UInt16] {
         (0..<t.count).map { i in
-            let bits = UInt16(truncatingIfNeeded: (t.data[i].bitPattern &+ 0x8000) >> 16)
+            let u = t.data[i].bitPattern
+            let bits = UInt16(truncatingIfNeeded: (u &+ 0x7FFF &+ ((u >> 16) & 1)) >> 16)
             t.data[i] = Float(bitPattern: UInt32(bits) << 16)
             return bits
         }
     }
 
-    func check(_ c: Case, seed: UInt64, bfloat16: Bool, label: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// `roundsA`: the reference reads op(A) rounded to bfloat16 as bf16 compute does (nearest even,
+    /// denormals as zero).
+    func check(_ c: Case, seed: UInt64, bfloat16: Bool, roundsA: Bool = false, label: String, file: StaticString = #filePath,
+               line: UInt = #line) {
         var rng = TestRandom(seed &+ 1)
         let lda = (c.transA ? c.m : c.k) + 3, ldb = (c.transB ? c.k : c.n) + 5, ldc = c.n + 2
         let aRows = c.transA ? c.k : c.m, bRows = c.transB ? c.n : c.k
@@ -125,6 +153,10 @@ final class BackendTests: XCTestCase {
         } else {
             Backend.gemm(a.data, b.data, out.data, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB,
                          alpha: c.alpha, beta: c.beta, lda: lda, ldb: ldb, ldc: ldc)
+        }
+        if roundsA {
+            for i in 0..<a.count { a.data[i] = abs(a.data[i]) < Float.leastNormalMagnitude ? 0 : a.data[i] }
+            _ = roundToBFloat16(a)
         }
         var worst = 0.0
         for r in 0..<c.m {

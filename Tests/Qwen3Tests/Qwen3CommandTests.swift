@@ -25,6 +25,35 @@ final class Qwen3CommandTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1e-4)
     }
 
+    /// `--compute bf16`: on a CPU with AVX-512 BF16 the BF16 model's logits move off float32's (within
+    /// the parity test's bound) and a float32 model gets a note that nothing changes; elsewhere the
+    /// option is refused by name.
+    func testLogitsComputeBF16() throws {
+        let golden = try Fixtures.golden(variant)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("logits-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let ids = golden.inputIds.map(String.init).joined(separator: ",")
+        let result = try CommandLineRunner.run(["logits", "--model", model, "--compute", "bf16", "--ids", ids, "--out", out.path])
+        guard Backend.hostHasBF16Compute else {
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.stderr.contains("--compute bf16 needs a CPU with AVX-512 BF16"), result.stderr)
+            return
+        }
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let logits = try SafeTensorsFile(url: out).tensor("logits")
+        let (worst, _) = maxAbsDifference(logits.data, golden.logits.data, count: logits.count)
+        XCTAssertGreaterThan(worst, 1e-4)
+        XCTAssertLessThanOrEqual(worst, 0.15)
+
+        let f32Model = Fixtures.directory("tied-mha-f32").path
+        let plain = try CommandLineRunner.run(["logits", "--model", f32Model, "--compute", "bf16", "--ids", "1,2,3", "--out", out.path])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("is float32, so its products stay float32"), plain.stderr)
+        let bad = try CommandLineRunner.run(["logits", "--model", model, "--compute", "f16", "--ids", "1", "--out", out.path])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--compute"), bad.stderr)
+    }
+
     func testGeneratePrintsTheGreedyIdsOfTransformers() throws {
         let golden = try Fixtures.golden(variant)
         let prompt = golden.prompt.map(String.init).joined(separator: ",")

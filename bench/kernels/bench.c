@@ -24,7 +24,9 @@ static double now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-static const char *isa_name[] = {"portable", "avx2", "avx512"};
+static const char *isa_name[] = {"portable", "avx2", "avx512", "avx512bf16"};
+/* The peak table's slot for bf16 compute (VDPBF16PS), after the ISA levels. */
+enum { BF16DOT = 3 };
 static volatile float sink;
 
 /* ---- FMA peak: NCH independent chains, so latency never limits ---- */
@@ -59,12 +61,27 @@ __attribute__((target("avx2,fma"), noinline)) static double peak_avx2(long iters
     return 2.0 * 8 * 12 * iters / t / 1e9;
 }
 
+/* VDPBF16PS: two multiply-adds per float32 lane, so 4 FLOP per lane. */
+__attribute__((target("avx512f,avx512bf16"), noinline)) static double peak_bf16dot(long iters) {
+    __m512 acc[NCH];
+    for (int i = 0; i < NCH; i++) acc[i] = _mm512_set1_ps((float)i);
+    const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380); /* 1, ~6e-8 */
+    const double t0 = now();
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < NCH; i++) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+    const double t = now() - t0;
+    __m512 s = acc[0];
+    for (int i = 1; i < NCH; i++) s = _mm512_add_ps(s, acc[i]);
+    sink = _mm512_reduce_add_ps(s);
+    return 4.0 * 16 * NCH * iters / t / 1e9;
+}
+
 /* Best of many short (~0.5 ms) bursts: on a shared or virtualised machine, longer timings mostly
  * measure the neighbours; the best burst is what the core can do. */
 static double best_peak(int isa) {
     double best = 0;
     for (int r = 0; r < 400; r++) {
-        const double g = isa == ELM_ISA_AVX512 ? peak_avx512(40000) : peak_avx2(80000);
+        const double g = isa == BF16DOT ? peak_bf16dot(40000) : isa == ELM_ISA_AVX512 ? peak_avx512(40000) : peak_avx2(80000);
         if (g > best) best = g;
     }
     return best;
@@ -100,7 +117,7 @@ static uint16_t *to_bf16(const float *p, long count) {
     return h;
 }
 
-enum { OURS_F32, OURS_BF16, OPENBLAS };
+enum { OURS_F32, OURS_BF16, OURS_BF16DOT, OPENBLAS };
 
 /* One timed call of an implementation (ours at the given ISA, ours with bf16 B, or OpenBLAS). */
 typedef struct {
@@ -110,10 +127,15 @@ typedef struct {
 
 static double time_once(const variant *v, const shape *s, const float *A, const float *B, const uint16_t *Bh, float *C) {
     const long lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
-    if (v->impl != OPENBLAS) elm_set_isa(v->isa);
+    if (v->impl != OPENBLAS) elm_set_isa(v->isa == BF16DOT ? ELM_ISA_AVX512 : v->isa);
     const double t0 = now();
     if (v->impl == OURS_F32) elm_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, A, lda, B, ldb, 0.0f, C, s->n);
     else if (v->impl == OURS_BF16) elm_sgemm_bf16b(s->ta, s->tb, s->m, s->n, s->k, 1.0f, A, lda, Bh, ldb, 0.0f, C, s->n);
+    else if (v->impl == OURS_BF16DOT) {
+        elm_set_compute(ELM_COMPUTE_BF16);
+        elm_sgemm_bf16b(s->ta, s->tb, s->m, s->n, s->k, 1.0f, A, lda, Bh, ldb, 0.0f, C, s->n);
+        elm_set_compute(ELM_COMPUTE_F32);
+    }
 #ifdef HAVE_OPENBLAS
     else cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
                      (int)s->m, (int)s->n, (int)s->k, 1.0f, A, (int)lda, B, (int)ldb, 0.0f, C, (int)s->n);
@@ -121,7 +143,7 @@ static double time_once(const variant *v, const shape *s, const float *A, const 
     return now() - t0;
 }
 
-static void bench_gemm(const double peak[3]) {
+static void bench_gemm(const double peak[4]) {
     printf("\nGEMM, 1 thread: GFLOP/s and fraction of the measured FMA peak (ours: of that ISA; OpenBLAS: of %s)\n",
            isa_name[elm_host_isa()]);
     printf("%-8s %-16s %-5s %5s %6s %5s  %8s %6s\n", "isa", "shape", "trans", "m", "n", "k", "GFLOP/s", "peak");
@@ -136,16 +158,17 @@ static void bench_gemm(const double peak[3]) {
         uint16_t *Bh = to_bf16(B, s->n * s->k);
         const double flop = 2.0 * s->m * s->n * s->k;
         const int reps = flop > 4e9 ? 4 : flop > 1e9 ? 10 : 20;
-        variant vs[5];
+        variant vs[6];
         int nv = 0;
         vs[nv++] = (variant){OURS_F32, host, isa_name[host], ""};
         if (host > ELM_ISA_AVX2) vs[nv++] = (variant){OURS_F32, ELM_ISA_AVX2, isa_name[ELM_ISA_AVX2], ""};
         if (i % 3 == 0 || s->ta) vs[nv++] = (variant){OURS_BF16, host, isa_name[host], "   (B in bf16)"};
+        if (elm_host_bf16() && !s->ta) vs[nv++] = (variant){OURS_BF16DOT, BF16DOT, isa_name[BF16DOT], "   (B in bf16, bf16 compute)"};
 #ifdef HAVE_OPENBLAS
         vs[nv++] = (variant){OPENBLAS, host, "openblas", ""};
 #endif
         /* Round-robin over the variants, so that noise from other work on the machine hits all alike. */
-        double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
+        double best[6] = {1e30, 1e30, 1e30, 1e30, 1e30, 1e30};
         for (int r = 0; r <= reps; r++)
             for (int v = 0; v < nv; v++) {
                 const double t = time_once(&vs[v], s, A, B, Bh, C);
@@ -382,6 +405,24 @@ static void *peak_worker(void *arg) {
     return 0;
 }
 
+static void *bf16_peak_worker(void *arg) {
+    double *g = arg;
+    *g = best_peak(BF16DOT);
+    return 0;
+}
+
+/* The sum over NTHREADS threads, running at once, of each one's best burst of `worker`. */
+static double peak_of_threads(void *(*worker)(void *)) {
+    pthread_t th[NTHREADS];
+    double g[NTHREADS], sum = 0;
+    for (int t = 0; t < NTHREADS; t++) pthread_create(&th[t], 0, worker, &g[t]);
+    for (int t = 0; t < NTHREADS; t++) {
+        pthread_join(th[t], 0);
+        sum += g[t];
+    }
+    return sum;
+}
+
 /* The machine's limits as measured now, one JSON line (what the end-to-end benchmarks divide by):
  * the FMA peak of NTHREADS threads running at once (each its best burst; one core's alone beside it:
  * two virtual cores may share less than two cores' worth), and the streaming read over the GEMV
@@ -390,16 +431,12 @@ static void print_limits(void) {
     const int host = elm_host_isa();
     const double bytes32 = alloc_gemv_matrices();
     const double one = best_peak(host > ELM_ISA_AVX2 ? ELM_ISA_AVX512 : ELM_ISA_AVX2);
-    pthread_t th[NTHREADS];
-    double g[NTHREADS], gflops = 0;
-    for (int t = 0; t < NTHREADS; t++) pthread_create(&th[t], 0, peak_worker, &g[t]);
-    for (int t = 0; t < NTHREADS; t++) {
-        pthread_join(th[t], 0);
-        gflops += g[t];
-    }
+    const double gflops = peak_of_threads(peak_worker);
+    /* bf16 compute's limit (VDPBF16PS), 0 without AVX-512 BF16. */
+    const double bf16 = elm_host_bf16() ? peak_of_threads(bf16_peak_worker) : 0;
     const double read = bytes32 / best_threads(JOB_SUM, NTHREADS, 5) / 1e9;
-    printf("{\"isa\": \"%s\", \"threads\": %d, \"fma_gflops\": %.1f, \"fma_gflops_one_core\": %.1f, \"read_gb_s\": %.2f}\n",
-           isa_name[host], NTHREADS, gflops, one, read);
+    printf("{\"isa\": \"%s\", \"threads\": %d, \"fma_gflops\": %.1f, \"fma_gflops_one_core\": %.1f, \"bf16_gflops\": %.1f, "
+           "\"read_gb_s\": %.2f}\n", isa_name[host], NTHREADS, gflops, one, bf16, read);
 }
 
 /* bench [gemm] [gemv] [rows] | bench limits: the sections to run (default: all but limits). */
@@ -421,7 +458,7 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(1);
 #endif
     const int host = elm_host_isa();
-    double peak[3] = {1, 1, 1};
+    double peak[4] = {1, 1, 1, 1};
     printf("host ISA %s\n", isa_name[host]);
     if (host == ELM_ISA_PORTABLE) {
         printf("no AVX2: nothing to benchmark\n");
@@ -430,6 +467,10 @@ int main(int argc, char **argv) {
     for (int isa = ELM_ISA_AVX2; isa <= host; isa++) {
         peak[isa] = best_peak(isa);
         printf("FMA peak %-7s %.1f GFLOP/s per core (independent FMA chains)\n", isa_name[isa], peak[isa]);
+    }
+    if (elm_host_bf16()) {
+        peak[BF16DOT] = best_peak(BF16DOT);
+        printf("bf16 peak %-6s %.1f GFLOP/s per core (independent VDPBF16PS chains)\n", "", peak[BF16DOT]);
     }
     if (do_gemm) bench_gemm(peak);
     if (do_gemv) {

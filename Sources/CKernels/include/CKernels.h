@@ -24,6 +24,20 @@ void elm_set_isa(int isa);
 /* The level the kernels use now (elm_host_isa() unless elm_set_isa chose lower). */
 int elm_active_isa(void);
 
+/* The arithmetic of products whose B is bfloat16 (the weights). ELM_COMPUTE_F32 (the default): B is
+ * widened exactly and every product and sum is float32. ELM_COMPUTE_BF16: products with A stored
+ * [m,k] that take the blocked path (m > 1 and n > 1, and not the few-rows kernel) round A to bfloat16
+ * (nearest even, denormals to zero) and multiply bf16 pairs with float32 sums (AVX-512 BF16's
+ * VDPBF16PS, twice the float32 FMA rate). It applies only while the AVX-512 kernels are active on a
+ * CPU with AVX-512 BF16; elsewhere products stay float32. Set it before calling from several threads,
+ * and not between elm_pack_a_shared and the products that use its packing. */
+enum { ELM_COMPUTE_F32 = 0, ELM_COMPUTE_BF16 = 1 };
+/* Whether this CPU (and OS) has AVX-512 BF16. */
+int elm_host_bf16(void);
+void elm_set_compute(int compute);
+/* ELM_COMPUTE_BF16 only where it applies now (requested, host, active ISA). */
+int elm_active_compute(void);
+
 /* C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C.
  * transA != 0: A is stored [k,m] (lda >= m), else [m,k] (lda >= k).
  * transB != 0: B is stored [n,k] (ldb >= k), else [k,n] (ldb >= n).
@@ -43,13 +57,16 @@ void elm_sgemm_bf16b(int transA, int transB, long m, long n, long k, float alpha
 /* y[m] = alpha * A[m,n] x + beta * y, A row-major with leading dimension lda >= n.
  * beta == 0 never reads y. */
 /* A product cut into column blocks (over threads) packs op(A) once: elm_pack_a_shared returns op(A)
- * packed for the blocked GEMM, in the calling thread's scratch (valid until its next call), or NULL
- * when the product does not take the blocked path (then call elm_sgemm for each block). Each block
- * (columns c0..c1 of op(B) and C) then runs elm_sgemm_packed_a with the same transA, m, k and alpha. */
-const float *elm_pack_a_shared(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda);
-void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+ * packed for the blocked GEMM (bf16b: for a product with bfloat16 B, packed as the compute mode
+ * needs), in the calling thread's scratch (valid until its next call), or NULL when the product does
+ * not take the blocked path (then call elm_sgemm for each block). Each block (columns c0..c1 of
+ * op(B) and C) then runs elm_sgemm_packed_a or elm_sgemm_bf16b_packed_a with the same transA, m, k
+ * and alpha. */
+const void *elm_pack_a_shared(int bf16b, int transA, int transB, long m, long n, long k, float alpha, const float *A,
+                              long lda);
+void elm_sgemm_packed_a(int transA, int transB, long m, long n, long k, float alpha, const void *Ap,
                         const float *B, long ldb, float beta, float *C, long ldc);
-void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const float *Ap,
+void elm_sgemm_bf16b_packed_a(int transA, int transB, long m, long n, long k, float alpha, const void *Ap,
                               const uint16_t *B, long ldb, float beta, float *C, long ldc);
 
 void elm_sgemv(long m, long n, float alpha, const float *A, long lda, const float *x, float beta, float *y);

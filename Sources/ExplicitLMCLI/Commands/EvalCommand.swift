@@ -16,6 +16,7 @@ struct EvalCommand: ParsableCommand {
             + "the fusion (the fusion's ceiling); --rag the plain backbone with the top retrieved row's text in the prompt.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var computeOptions: ComputeOptions
     @Option(help: "The memory bank (from build-memory).") var memory: String
     @Option(help: "The memory weights (method.md §11 safetensors).") var checkpoint: String
     @Option(help: "The evaluation items (JSON Lines or JSON).") var data: String
@@ -38,7 +39,9 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let dataset = try EvaluationData.load(url: URL(fileURLWithPath: data), system: system, skipInvalid: skipInvalid)
         reportSkipped(dataset.problems, what: "item")
+        try computeOptions.apply()
         let backbone = try Qwen3Model.load(directory: model.directory)
+        computeOptions.noteIfNoEffect(on: backbone, directory: model.directory)
         let (bank, memoryModel) = try MemoryOptions.load(bank: memory, checkpoint: checkpoint, backbone: backbone, modelDirectory: model.directory)
         let tokenizer = bank.tokenizer.tokenizer
         let eos = try MemoryEvaluator.answerEnds(modelDirectory: model.directory, backbone: backbone, tokenizer: tokenizer)

@@ -14,6 +14,7 @@ struct GenerateCommand: ParsableCommand {
             + "Text is streamed as it is generated; --print-ids prints the new ids instead.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var computeOptions: ComputeOptions
     @Option(help: "Prompt as comma-separated token ids.") var ids: String?
     @Option(help: "Prompt as text, encoded with the model's tokenizer.json.") var prompt: String?
     @Flag(help: "Render --prompt as a user turn of the chat template, with the generation prompt.") var chat = false
@@ -47,7 +48,9 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let started = DispatchTime.now()
+        try computeOptions.apply()
         let qwen = try Qwen3Model.load(directory: model.directory)
+        computeOptions.noteIfNoEffect(on: qwen, directory: model.directory)
         // A tokenizer is needed for text in, and used for text out whenever there is one.
         let tokenizerURL = tokenizer.map { URL(fileURLWithPath: $0) } ?? model.directory
         let hasTokenizer = tokenizer != nil

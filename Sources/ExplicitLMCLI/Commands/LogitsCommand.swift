@@ -12,6 +12,7 @@ struct LogitsCommand: ParsableCommand {
         discussion: "With --memory and --checkpoint, the memory step runs after each memory layer (method.md §11's evaluation forward).")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var computeOptions: ComputeOptions
     @Option(help: "Comma-separated token ids, e.g. 1,2,3.") var ids: String
     @Option(help: "Output file: one float32 tensor 'logits' [T, vocab].") var out: String
     @OptionGroup var memoryOptions: MemoryOptions
@@ -19,7 +20,9 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         try FileTarget.checkReplaceable(out)
         let tokens = try parseIds(ids)
+        try computeOptions.apply()
         let qwen = try Qwen3Model.load(directory: model.directory)
+        computeOptions.noteIfNoEffect(on: qwen, directory: model.directory)
         try checkVocabulary(tokens, vocabSize: qwen.config.vocabSize)
         try qwen.config.checkContext(tokens.count, what: "--ids")
         // With --memory the default query is the ids' text, decoded by the model's tokenizer.
