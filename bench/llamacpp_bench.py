@@ -6,6 +6,9 @@ greedy tokens with the KV cache (llama-bench's tg test). Both run with 2 threads
 and llama.cpp for F32, then for BF16, in fresh processes; the best of each is compared, and set
 against the machine's limits (bench/limits.py): prefill GFLOP/s over the float32 FMA peak, decode
 weight bytes read per second over the memory bandwidth.
+On a CPU with AVX-512 BF16, ours also runs the BF16 model in bf16 compute (EXPLICITLM_COMPUTE=bf16,
+"ours bf16c"), set against llama.cpp's BF16, which uses the same instructions when built for the CPU;
+its prefill is then a fraction of the bf16 dot-product peak.
 Needs bench/llamacpp/setup.sh first (llama.cpp and the GGUF files live under /tmp/explicitlm-bench).
 Usage: python3 bench/llamacpp_bench.py [--rounds 2]
 """
@@ -57,21 +60,26 @@ def main():
     common.build()
     env = common.thread_env(THREADS)
     sizes = ["--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens)]
+    bf16_compute = "avx512_bf16" in open("/proc/cpuinfo").read()
     cmds = {dtype: {"ours": [common.BENCH_BIN, "qwen3", "--model", hf] + sizes + ["--prefill-logits", "last"],
                     "llama.cpp": [LLAMA_BENCH, "-m", gguf, "-p", str(a.prompt_tokens), "-n", str(a.new_tokens),
                                   "-t", str(THREADS), "-r", "1", "-o", "jsonl"]}
             for dtype, (hf, gguf, _) in MODELS.items()}
+    if bf16_compute:
+        cmds["BF16"]["ours bf16c"] = cmds["BF16"]["ours"]
+    envs = {"ours bf16c": dict(env, EXPLICITLM_COMPUTE="bf16")}
     print("python3 " + " ".join(sys.argv))
     for dtype in MODELS:
         for impl, cmd in cmds[dtype].items():
-            print(f"{dtype:4s} {impl:9s} {' '.join(cmd)}")
+            print(f"{dtype:4s} {impl:10s} {' '.join(cmd)}")
 
     def rounds():
-        runs = {dtype: {"ours": [], "llama.cpp": []} for dtype in MODELS}
+        runs = {dtype: {impl: [] for impl in cmds[dtype]} for dtype in MODELS}
         for r in range(a.rounds):
             for dtype in MODELS:
-                runs[dtype]["ours"].append(common.run_json(cmds[dtype]["ours"], env))
-                runs[dtype]["llama.cpp"].append(run_llama_bench(cmds[dtype]["llama.cpp"], env))
+                for impl, cmd in cmds[dtype].items():
+                    run = run_llama_bench if impl == "llama.cpp" else common.run_json
+                    runs[dtype][impl].append(run(cmd, envs.get(impl, env)))
                 print(f"round {r + 1} {dtype:4s} " + "  ".join(
                     f"{impl} prefill {rs[-1]['prefill_tokens_per_s']:.1f} decode {rs[-1]['decode_tokens_per_s']:.2f}"
                     for impl, rs in runs[dtype].items()), flush=True)
@@ -82,13 +90,17 @@ def main():
           f"{common.coretype()}")
     for dtype in MODELS:
         for phase, key in (("prefill", "prefill_tokens_per_s"), ("decode", "decode_tokens_per_s")):
-            o, ll = common.best(runs[dtype]["ours"], key), common.best(runs[dtype]["llama.cpp"], key)
-            print(f"{dtype:4s} {phase:8s} ours {o:7.2f}  llama.cpp {ll:7.2f}  ratio {o / ll:.2f}x")
+            ll = common.best(runs[dtype]["llama.cpp"], key)
+            for impl in (i for i in cmds[dtype] if i != "llama.cpp"):
+                o = common.best(runs[dtype][impl], key)
+                print(f"{dtype:4s} {phase:8s} {impl:10s} {o:7.2f}  llama.cpp {ll:7.2f}  ratio {o / ll:.2f}x")
     flops = limits.forward_flops(qwen3_bench.SHAPE, a.prompt_tokens, 1) / a.prompt_tokens
     for dtype, (_, _, bytes_per_weight) in MODELS.items():
-        for impl in ("ours", "llama.cpp"):
+        for impl in cmds[dtype]:
             best = lambda key: common.best(runs[dtype][impl], key)  # noqa: E731
-            limits.report_compute(f"{dtype} prefill {impl}", best("prefill_tokens_per_s"), flops, measured)
+            # bf16 compute's prefill, and llama.cpp's BF16 where the CPU has the instructions, against the bf16 peak.
+            bf16 = impl == "ours bf16c" or (impl == "llama.cpp" and dtype == "BF16" and bf16_compute)
+            limits.report_compute(f"{dtype} prefill {impl}", best("prefill_tokens_per_s"), flops, measured, bf16=bf16)
             limits.report_bandwidth(f"{dtype} decode {impl}", best("decode_tokens_per_s"),
                                     limits.decode_bytes(qwen3_bench.SHAPE, bytes_per_weight), measured)
 

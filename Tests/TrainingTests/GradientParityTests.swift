@@ -87,6 +87,45 @@ final class GradientParityTests: XCTestCase {
         }
     }
 
+    /// bf16 compute in a frozen step on a BF16 checkpoint (the Qwen3 tests' untied-gqa-bf16, 2 rows of
+    /// 39 tokens): the forward's and the backward's weight products take it, so the loss and the
+    /// module's gradient move off float32 compute's, by what rounding the activations entering each
+    /// product to 8 significant bits gives (measured: loss 6.4e-5, gradient 1.1e-2 relative; bounds
+    /// 1e-3 and 5e-2).
+    func testFrozenModeWithBF16ComputeStaysCloseToFloat32() throws {
+        try XCTSkipUnless(Backend.hostHasBF16Compute, "this CPU has no AVX-512 BF16")
+        let saved = Backend.compute
+        defer { Backend.compute = saved }
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Qwen3Tests/Fixtures/untied-gqa-bf16")
+        let model = try Qwen3Model.load(directory: directory)
+        let V = model.config.vocabSize, D = model.config.hiddenSize
+        var rng = SeededGenerator(seed: 3)
+        let rows = (0..<2).map { _ in (0..<40).map { _ in Int32(rng.next() % UInt64(V)) } }
+        let batch = TokenBatch(inputs: rows.map { Array($0.dropLast()) }, targets: rows.map { Array($0.dropFirst()) })
+        let weight = Tensor(zeros: [D, D])
+        for i in 0..<D * D { weight.data[i] = 0.02 * (Float(rng.next() % 2001) / 1000 - 1) }
+
+        func step(_ compute: Backend.Compute) -> (loss: Double, gradient: [Float]) {
+            Backend.compute = compute
+            let module = ResidualLinearModule(weight: weight.copy())
+            let loss = Qwen3Backprop(model: model).step(batch, mode: .frozen(module: module, afterLayer: 0))
+            return (loss.lossSum, module.weightGradient.array)
+        }
+        let exact = step(.f32), bf16 = step(.bf16)
+        let lossError = abs(bf16.loss - exact.loss) / abs(exact.loss)
+        var difference = 0.0, norm = 0.0
+        for (a, b) in zip(bf16.gradient, exact.gradient) {
+            difference += Double(a - b) * Double(a - b)
+            norm += Double(b) * Double(b)
+        }
+        let gradientError = (difference / norm).squareRoot()
+        XCTAssertGreaterThan(gradientError, 1e-5, "bf16 compute changed nothing: did the products take it?")
+        XCTAssertLessThan(gradientError, 5e-2)
+        XCTAssertGreaterThan(lossError, 0)
+        XCTAssertLessThan(lossError, 1e-3)
+    }
+
     func testFrozenModeWithModulesAfterSeveralLayers() throws {
         let variant = "tied-gqa"
         let model = try Qwen3Model.load(directory: GradFixtures.directory(variant))

@@ -1,4 +1,5 @@
-/* ExplicitLM's own float32 GEMM/GEMV kernels (x86-64: AVX-512, AVX2+FMA, portable C).
+/* ExplicitLM's own float32 GEMM/GEMV kernels (x86-64: AVX-512, AVX2+FMA, portable C), with B in
+ * float32 or bfloat16, and an opt-in bf16 compute mode on AVX-512 BF16 (elm_set_compute).
  *
  * Every matrix is row-major. Every call is single-threaded: callers split the output over their own
  * threads (each call uses thread-local packing buffers, so calls on different threads never share

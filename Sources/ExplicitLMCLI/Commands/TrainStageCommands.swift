@@ -35,7 +35,8 @@ enum TrainStage {
         if interactive { stderr.write(Data("\n".utf8)) }
     }
 
-    static func run(_ stage: MemoryTrainingConfig.Stage, _ arguments: SettingsArguments) throws {
+    static func run(_ stage: MemoryTrainingConfig.Stage, _ arguments: SettingsArguments, _ compute: ComputeOptions) throws {
+        try compute.apply()
         let (config, warnings) = try arguments.load { try MemoryTrainingConfig.load(stage: stage, arguments: $0, configFile: $1) }
         let stderr = FileHandle.standardError
         for warning in warnings { stderr.write(Data("warning: \(warning)\n".utf8)) }
@@ -53,26 +54,30 @@ struct TrainRouterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-router", abstract: "Train the MemoryGate on labelled queries (the router stage).", discussion: TrainStage.discussion(.router))
     @OptionGroup var settings: SettingsArguments
-    func run() throws { try TrainStage.run(.router, settings) }
+    @OptionGroup var compute: ComputeOptions
+    func run() throws { try TrainStage.run(.router, settings, compute) }
 }
 
 struct TrainFusionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-fusion", abstract: "Train the fusion with the retriever frozen (the fusion stage).", discussion: TrainStage.discussion(.fusion))
     @OptionGroup var settings: SettingsArguments
-    func run() throws { try TrainStage.run(.fusion, settings) }
+    @OptionGroup var compute: ComputeOptions
+    func run() throws { try TrainStage.run(.fusion, settings, compute) }
 }
 
 struct TrainMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-memory", abstract: "Memory SFT on conversations (the recommended stage).", discussion: TrainStage.discussion(.memory))
     @OptionGroup var settings: SettingsArguments
-    func run() throws { try TrainStage.run(.memory, settings) }
+    @OptionGroup var compute: ComputeOptions
+    func run() throws { try TrainStage.run(.memory, settings, compute) }
 }
 
 struct TrainJointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-joint", abstract: "Memory training on plain text (the joint stage).", discussion: TrainStage.discussion(.joint))
     @OptionGroup var settings: SettingsArguments
-    func run() throws { try TrainStage.run(.joint, settings) }
+    @OptionGroup var compute: ComputeOptions
+    func run() throws { try TrainStage.run(.joint, settings, compute) }
 }
