@@ -24,9 +24,14 @@ struct ComputeOptions: ParsableArguments {
         }
     }
 
-    /// A note on stderr when bf16 compute was asked for a model whose weights are float32 (it changes nothing there).
-    func noteIfNoEffect(on model: Qwen3Model, directory: URL) {
-        guard compute == .bf16, model.weights.lmHead.element != .bfloat16 else { return }
-        FileHandle.standardError.write(Data("note: --compute bf16 applies to BF16 weights; \(directory.path) is float32, so its products stay float32\n".utf8))
+    /// Applies the mode, then loads the Qwen3 checkpoint in `directory`, with a note on stderr when bf16
+    /// compute was asked for a model whose weights are float32 (it changes nothing there).
+    func loadModel(_ directory: URL) throws -> Qwen3Model {
+        try apply()
+        let model = try Qwen3Model.load(directory: directory)
+        if compute == .bf16, model.weights.lmHead.element != .bfloat16 {
+            FileHandle.standardError.write(Data("note: --compute bf16 applies to BF16 weights; \(directory.path) is float32, so its products stay float32\n".utf8))
+        }
+        return model
     }
 }

@@ -39,9 +39,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let dataset = try EvaluationData.load(url: URL(fileURLWithPath: data), system: system, skipInvalid: skipInvalid)
         reportSkipped(dataset.problems, what: "item")
-        try computeOptions.apply()
-        let backbone = try Qwen3Model.load(directory: model.directory)
-        computeOptions.noteIfNoEffect(on: backbone, directory: model.directory)
+        let backbone = try computeOptions.loadModel(model.directory)
         let (bank, memoryModel) = try MemoryOptions.load(bank: memory, checkpoint: checkpoint, backbone: backbone, modelDirectory: model.directory)
         let tokenizer = bank.tokenizer.tokenizer
         let eos = try MemoryEvaluator.answerEnds(modelDirectory: model.directory, backbone: backbone, tokenizer: tokenizer)

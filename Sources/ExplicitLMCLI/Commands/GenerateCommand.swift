@@ -48,9 +48,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let started = DispatchTime.now()
-        try computeOptions.apply()
-        let qwen = try Qwen3Model.load(directory: model.directory)
-        computeOptions.noteIfNoEffect(on: qwen, directory: model.directory)
+        let qwen = try computeOptions.loadModel(model.directory)
         // A tokenizer is needed for text in, and used for text out whenever there is one.
         let tokenizerURL = tokenizer.map { URL(fileURLWithPath: $0) } ?? model.directory
         let hasTokenizer = tokenizer != nil

@@ -20,9 +20,7 @@ struct LogitsCommand: ParsableCommand {
     func run() throws {
         try FileTarget.checkReplaceable(out)
         let tokens = try parseIds(ids)
-        try computeOptions.apply()
-        let qwen = try Qwen3Model.load(directory: model.directory)
-        computeOptions.noteIfNoEffect(on: qwen, directory: model.directory)
+        let qwen = try computeOptions.loadModel(model.directory)
         try checkVocabulary(tokens, vocabSize: qwen.config.vocabSize)
         try qwen.config.checkContext(tokens.count, what: "--ids")
         // With --memory the default query is the ids' text, decoded by the model's tokenizer.
