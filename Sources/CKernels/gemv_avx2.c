@@ -1,6 +1,7 @@
-/* AVX2 + FMA GEMV kernels: the same shapes as gemv_avx512.c with 256-bit vectors (four rows at a
- * time; bf16 rows via the even/odd trick on 16 bf16 per load; y = B^T x through an L1 block of
- * accumulators). Tails are handled with maskload (f32) or a zero-padded copy (bf16). */
+/* AVX2 + FMA GEMV kernels: the same shapes as gemv_avx512.c with 256-bit vectors (rows one after
+ * another, one sequential stream; bf16 rows via the even/odd trick on 16 bf16 per load; y = B^T x
+ * through an L1 block of accumulators). Tails are handled with maskload (f32) or a zero-padded copy
+ * (bf16). */
 #include "simd_avx2.h"
 
 #if ELM_X86
@@ -12,55 +13,24 @@ INL T float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* The same columns of the next four rows (p points into the first of them; see elm_prefetch4). */
-#define PF4(p) elm_prefetch4((p), lda * (long)sizeof(*a0))
-
 T void elm_avx2_gemv_n(long m, long n, float alpha, const float *A, long lda, const float *x, float beta,
                        float *y, long incy) {
-    const long n16 = n & ~15L;
-    long i = 0;
-    for (; i + 4 <= m; i += 4) {
-        const float *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    const long n32 = n & ~31L;
+    for (long i = 0; i < m; i++) {
+        const float *a = A + i * lda;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
         long j = 0;
-        for (; j < n16; j += 16) {
-            PF4(a3 + lda + j);
-            const __m256 x0 = _mm256_loadu_ps(x + j), x1 = _mm256_loadu_ps(x + j + 8);
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j), x0, s0);
-            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a1 + j), x0, s1);
-            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + j), x0, s2);
-            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a3 + j), x0, s3);
-            t0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j + 8), x1, t0);
-            t1 = _mm256_fmadd_ps(_mm256_loadu_ps(a1 + j + 8), x1, t1);
-            t2 = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + j + 8), x1, t2);
-            t3 = _mm256_fmadd_ps(_mm256_loadu_ps(a3 + j + 8), x1, t3);
+        for (; j < n32; j += 32) {
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(x + j), s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(x + j + 8), s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 16), _mm256_loadu_ps(x + j + 16), s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 24), _mm256_loadu_ps(x + j + 24), s3);
         }
         for (; j < n; j += 8) {
             const __m256i mk = tail8(n - j);
-            const __m256 x0 = _mm256_maskload_ps(x + j, mk);
-            s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a0 + j, mk), x0, s0);
-            s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a1 + j, mk), x0, s1);
-            s2 = _mm256_fmadd_ps(_mm256_maskload_ps(a2 + j, mk), x0, s2);
-            s3 = _mm256_fmadd_ps(_mm256_maskload_ps(a3 + j, mk), x0, s3);
+            s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + j, mk), _mm256_maskload_ps(x + j, mk), s0);
         }
-        elm_put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
-        elm_put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
-        elm_put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
-        elm_put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
-    }
-    for (; i < m; i++) {
-        const float *a0 = A + i * lda;
-        __m256 s0 = _mm256_setzero_ps(), t0 = s0;
-        long j = 0;
-        for (; j < n16; j += 16) {
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j), _mm256_loadu_ps(x + j), s0);
-            t0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + j + 8), _mm256_loadu_ps(x + j + 8), t0);
-        }
-        for (; j < n; j += 8) {
-            const __m256i mk = tail8(n - j);
-            s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a0 + j, mk), _mm256_maskload_ps(x + j, mk), s0);
-        }
-        elm_put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))), alpha, beta);
     }
 }
 
@@ -95,41 +65,20 @@ T void elm_avx2_gemv16_n(long m, long n, float alpha, const uint16_t *A, long ld
     long h;
     const float *xe = split_even_odd(x, n, &h), *xo = xe + h;
     const __m256i hm = _mm256_set1_epi32((int)0xFFFF0000u);
-    const long n16 = n & ~15L, tw = n - n16;
-    long i = 0;
-    for (; i + 4 <= m; i += 4) {
-        const uint16_t *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    const long n32 = n & ~31L, n16 = n & ~15L, tw = n - n16;
+    for (long i = 0; i < m; i++) {
+        const uint16_t *a = A + i * lda;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, t0 = s0, t1 = s0;
         long j = 0;
-        for (; j < n16; j += 16) {
-            if (!(j & 31)) PF4(a3 + lda + j);
-            const __m256 e = _mm256_load_ps(xe + j / 2), o = _mm256_load_ps(xo + j / 2);
-            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a0 + j)), e, o, s0, t0);
-            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a1 + j)), e, o, s1, t1);
-            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a2 + j)), e, o, s2, t2);
-            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a3 + j)), e, o, s3, t3);
+        for (; j < n32; j += 32) {
+            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a + j)), _mm256_load_ps(xe + j / 2), _mm256_load_ps(xo + j / 2), s0, t0);
+            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a + j + 16)), _mm256_load_ps(xe + j / 2 + 8),
+                      _mm256_load_ps(xo + j / 2 + 8), s1, t1);
         }
-        if (tw) {
-            const __m256 e = _mm256_load_ps(xe + j / 2), o = _mm256_load_ps(xo + j / 2);
-            BF16_STEP(load_tail16(a0 + j, tw), e, o, s0, t0);
-            BF16_STEP(load_tail16(a1 + j, tw), e, o, s1, t1);
-            BF16_STEP(load_tail16(a2 + j, tw), e, o, s2, t2);
-            BF16_STEP(load_tail16(a3 + j, tw), e, o, s3, t3);
-        }
-        elm_put(y + (i + 0) * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
-        elm_put(y + (i + 1) * incy, hsum(_mm256_add_ps(s1, t1)), alpha, beta);
-        elm_put(y + (i + 2) * incy, hsum(_mm256_add_ps(s2, t2)), alpha, beta);
-        elm_put(y + (i + 3) * incy, hsum(_mm256_add_ps(s3, t3)), alpha, beta);
-    }
-    for (; i < m; i++) {
-        const uint16_t *a0 = A + i * lda;
-        __m256 s0 = _mm256_setzero_ps(), t0 = s0;
-        long j = 0;
         for (; j < n16; j += 16)
-            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a0 + j)), _mm256_load_ps(xe + j / 2),
-                      _mm256_load_ps(xo + j / 2), s0, t0);
-        if (tw) BF16_STEP(load_tail16(a0 + j, tw), _mm256_load_ps(xe + j / 2), _mm256_load_ps(xo + j / 2), s0, t0);
-        elm_put(y + i * incy, hsum(_mm256_add_ps(s0, t0)), alpha, beta);
+            BF16_STEP(_mm256_loadu_si256((const __m256i *)(a + j)), _mm256_load_ps(xe + j / 2), _mm256_load_ps(xo + j / 2), s0, t0);
+        if (tw) BF16_STEP(load_tail16(a + j, tw), _mm256_load_ps(xe + j / 2), _mm256_load_ps(xo + j / 2), s0, t0);
+        elm_put(y + i * incy, hsum(_mm256_add_ps(_mm256_add_ps(s0, t0), _mm256_add_ps(s1, t1))), alpha, beta);
     }
 }
 

@@ -1,6 +1,10 @@
 /* AVX-512 GEMV kernels. These are memory-bound (each weight is used once), so the aim is only to
- * keep enough independent loads in flight to saturate DRAM bandwidth: four rows at a time, two
- * accumulators per row.
+ * keep DRAM streaming: the rows of A are read one after another, so that a weight matrix (rows
+ * contiguous) is one sequential stream per thread, which the hardware prefetchers follow at full
+ * speed; four accumulators per row cover the FMA latency. (Four rows at a time with software
+ * prefetch, the earlier design, made four short streams 2 - 4 KB apart: on an AMD EPYC with AVX-512
+ * BF16 that ran at half the single-core read, 1.3x slower than this on two threads and 2x on one;
+ * bench/kernels/run.sh bench gemv.)
  *
  * bf16 rows use the even/odd trick instead of a widening shuffle: a 512-bit load holds 32 bf16 as
  * 16 dwords; (dword << 16) is the even element as float32 and (dword & 0xFFFF0000) the odd one, two
@@ -10,57 +14,25 @@
 
 #if ELM_X86
 
-/* The same columns of the next four rows (p points into the first of them; see elm_prefetch4). */
-#define PF4(p) elm_prefetch4((p), lda * (long)sizeof(*a0))
-
 /* y = alpha * A x + beta * y, f32 rows. */
 T void elm_avx512_gemv_n(long m, long n, float alpha, const float *A, long lda, const float *x, float beta,
                          float *y, long incy) {
-    const long n32 = n & ~31L;
-    long i = 0;
-    for (; i + 4 <= m; i += 4) {
-        const float *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    const long n64 = n & ~63L;
+    for (long i = 0; i < m; i++) {
+        const float *a = A + i * lda;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
         long j = 0;
-        for (; j < n32; j += 32) {
-            PF4(a3 + lda + j);
-            PF4(a3 + lda + j + 16);
-            const __m512 x0 = _mm512_loadu_ps(x + j), x1 = _mm512_loadu_ps(x + j + 16);
-            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + j), x0, s0);
-            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + j), x0, s1);
-            s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a2 + j), x0, s2);
-            s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a3 + j), x0, s3);
-            t0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + j + 16), x1, t0);
-            t1 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + j + 16), x1, t1);
-            t2 = _mm512_fmadd_ps(_mm512_loadu_ps(a2 + j + 16), x1, t2);
-            t3 = _mm512_fmadd_ps(_mm512_loadu_ps(a3 + j + 16), x1, t3);
+        for (; j < n64; j += 64) {
+            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(x + j), s0);
+            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 16), _mm512_loadu_ps(x + j + 16), s1);
+            s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 32), _mm512_loadu_ps(x + j + 32), s2);
+            s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 48), _mm512_loadu_ps(x + j + 48), s3);
         }
         for (; j < n; j += 16) {
             const __mmask16 mk = tail16(n - j);
-            const __m512 x0 = _mm512_maskz_loadu_ps(mk, x + j);
-            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a0 + j), x0, s0);
-            s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a1 + j), x0, s1);
-            s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a2 + j), x0, s2);
-            s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a3 + j), x0, s3);
+            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a + j), _mm512_maskz_loadu_ps(mk, x + j), s0);
         }
-        elm_put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
-        elm_put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
-        elm_put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
-        elm_put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
-    }
-    for (; i < m; i++) {
-        const float *a0 = A + i * lda;
-        __m512 s0 = _mm512_setzero_ps(), t0 = s0;
-        long j = 0;
-        for (; j < n32; j += 32) {
-            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + j), _mm512_loadu_ps(x + j), s0);
-            t0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + j + 16), _mm512_loadu_ps(x + j + 16), t0);
-        }
-        for (; j < n; j += 16) {
-            const __mmask16 mk = tail16(n - j);
-            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a0 + j), _mm512_maskz_loadu_ps(mk, x + j), s0);
-        }
-        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))), alpha, beta);
     }
 }
 
@@ -94,56 +66,18 @@ T void elm_avx512_gemv16_n(long m, long n, float alpha, const uint16_t *A, long 
     long h;
     const float *xe = split_even_odd(x, n, &h), *xo = xe + h;
     const __m512i hm = _mm512_set1_epi32((int)0xFFFF0000u);
-    const long n32 = n & ~31L;
-    const __mmask32 tm = tail32(n - n32);
-    long i = 0;
-    for (; i + 4 <= m; i += 4) {
-        const uint16_t *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    const long n64 = n & ~63L;
+    for (long i = 0; i < m; i++) {
+        const uint16_t *a = A + i * lda;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, t0 = s0, t1 = s0;
         long j = 0;
-        /* Two cache lines of each row per step, as the f32 kernel: more loads in flight. */
-        for (; j + 64 <= n32; j += 64) {
-            PF4(a3 + lda + j);
-            PF4(a3 + lda + j + 32);
-            const __m512 e = _mm512_load_ps(xe + j / 2), o = _mm512_load_ps(xo + j / 2);
-            const __m512 e1 = _mm512_load_ps(xe + j / 2 + 16), o1 = _mm512_load_ps(xo + j / 2 + 16);
-            BF16_STEP(_mm512_loadu_si512(a0 + j), e, o, s0, t0);
-            BF16_STEP(_mm512_loadu_si512(a1 + j), e, o, s1, t1);
-            BF16_STEP(_mm512_loadu_si512(a2 + j), e, o, s2, t2);
-            BF16_STEP(_mm512_loadu_si512(a3 + j), e, o, s3, t3);
-            BF16_STEP(_mm512_loadu_si512(a0 + j + 32), e1, o1, s0, t0);
-            BF16_STEP(_mm512_loadu_si512(a1 + j + 32), e1, o1, s1, t1);
-            BF16_STEP(_mm512_loadu_si512(a2 + j + 32), e1, o1, s2, t2);
-            BF16_STEP(_mm512_loadu_si512(a3 + j + 32), e1, o1, s3, t3);
+        for (; j < n64; j += 64) {
+            BF16_STEP(_mm512_loadu_si512(a + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
+            BF16_STEP(_mm512_loadu_si512(a + j + 32), _mm512_load_ps(xe + j / 2 + 16), _mm512_load_ps(xo + j / 2 + 16), s1, t1);
         }
-        for (; j < n32; j += 32) {
-            PF4(a3 + lda + j);
-            const __m512 e = _mm512_load_ps(xe + j / 2), o = _mm512_load_ps(xo + j / 2);
-            BF16_STEP(_mm512_loadu_si512(a0 + j), e, o, s0, t0);
-            BF16_STEP(_mm512_loadu_si512(a1 + j), e, o, s1, t1);
-            BF16_STEP(_mm512_loadu_si512(a2 + j), e, o, s2, t2);
-            BF16_STEP(_mm512_loadu_si512(a3 + j), e, o, s3, t3);
-        }
-        if (tm) {
-            const __m512 e = _mm512_load_ps(xe + j / 2), o = _mm512_load_ps(xo + j / 2);
-            BF16_STEP(_mm512_maskz_loadu_epi16(tm, a0 + j), e, o, s0, t0);
-            BF16_STEP(_mm512_maskz_loadu_epi16(tm, a1 + j), e, o, s1, t1);
-            BF16_STEP(_mm512_maskz_loadu_epi16(tm, a2 + j), e, o, s2, t2);
-            BF16_STEP(_mm512_maskz_loadu_epi16(tm, a3 + j), e, o, s3, t3);
-        }
-        elm_put(y + (i + 0) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
-        elm_put(y + (i + 1) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s1, t1)), alpha, beta);
-        elm_put(y + (i + 2) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s2, t2)), alpha, beta);
-        elm_put(y + (i + 3) * incy, _mm512_reduce_add_ps(_mm512_add_ps(s3, t3)), alpha, beta);
-    }
-    for (; i < m; i++) {
-        const uint16_t *a0 = A + i * lda;
-        __m512 s0 = _mm512_setzero_ps(), t0 = s0;
-        long j = 0;
-        for (; j < n32; j += 32)
-            BF16_STEP(_mm512_loadu_si512(a0 + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
-        if (tm) BF16_STEP(_mm512_maskz_loadu_epi16(tm, a0 + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
-        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(s0, t0)), alpha, beta);
+        for (; j < n; j += 32)
+            BF16_STEP(_mm512_maskz_loadu_epi16(tail32(n - j), a + j), _mm512_load_ps(xe + j / 2), _mm512_load_ps(xo + j / 2), s0, t0);
+        elm_put(y + i * incy, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, t0), _mm512_add_ps(s1, t1))), alpha, beta);
     }
 }
 
