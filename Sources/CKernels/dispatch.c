@@ -57,14 +57,17 @@ static const elm_kernels *table_for(int isa) {
     return &elm_kernels_portable;
 }
 
-int elm_host_isa(void) {
-    int h = __atomic_load_n(&host_isa, __ATOMIC_RELAXED);
+/* *cache, filled by detect() on first use (a race detects twice, with the same answer). */
+static int detected(int *cache, int (*detect)(void)) {
+    int h = __atomic_load_n(cache, __ATOMIC_RELAXED);
     if (h < 0) {
-        h = detect_isa();
-        __atomic_store_n(&host_isa, h, __ATOMIC_RELAXED);
+        h = detect();
+        __atomic_store_n(cache, h, __ATOMIC_RELAXED);
     }
     return h;
 }
+
+int elm_host_isa(void) { return detected(&host_isa, detect_isa); }
 
 void elm_set_isa(int isa) {
     const int host = elm_host_isa();
@@ -84,14 +87,7 @@ static const elm_kernels *kernels(void) {
 
 int elm_active_isa(void) { return kernels()->isa; }
 
-int elm_host_bf16(void) {
-    int h = __atomic_load_n(&host_bf16, __ATOMIC_RELAXED);
-    if (h < 0) {
-        h = detect_bf16();
-        __atomic_store_n(&host_bf16, h, __ATOMIC_RELAXED);
-    }
-    return h;
-}
+int elm_host_bf16(void) { return detected(&host_bf16, detect_bf16); }
 
 static int compute = ELM_COMPUTE_F32;
 
