@@ -76,8 +76,15 @@ final class KernelTests: XCTestCase {
         assertClose(y, x.map(Double.init), tolerance: 1e-5, "inverse rotary")
     }
 
+    /// Tiny heads, heads in blocks on the workers (each block its own weights buffer), and heads too
+    /// large for that (T·S·d > Attention.headsOnWorkers: one after another, each product split).
     func testCausalGroupedAttentionMatchesLoops() {
-        let T = 3, S = 5, heads = 4, kvHeads = 2, d = 6
+        for (T, S, heads, kvHeads, d) in [(3, 5, 4, 2, 6), (40, 60, 8, 2, 16), (1030, 1040, 2, 1, 16)] {
+            checkAttention(T: T, S: S, heads: heads, kvHeads: kvHeads, d: d)
+        }
+    }
+
+    func checkAttention(T: Int, S: Int, heads: Int, kvHeads: Int, d: Int) {
         let q = random(T * heads * d), k = random(S * kvHeads * d), v = random(S * kvHeads * d)
         var out = [Float](repeating: 0, count: T * heads * d)
         var scratch = [Float](repeating: 0, count: T * S)
@@ -101,7 +108,7 @@ final class KernelTests: XCTestCase {
                 for i in 0..<d { expected[qRow + i] += scores[s] / z * Double(v[vRow + i]) }
             }
         } }
-        assertClose(out, expected, "attention")
+        assertClose(out, expected, "attention T \(T) S \(S) heads \(heads)")
     }
 
     func testParallelChunksCoverTheRangeOnce() {

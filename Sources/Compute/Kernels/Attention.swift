@@ -6,7 +6,8 @@ import Foundation
 /// and values (the cache). Query head h reads kv head h / (Hq/Hkv). Query t sits at absolute position
 /// S − T + t and attends to keys 0...S−T+t. Scores and softmax are float32, as the reference.
 ///
-/// Threads: inside each GEMM (the backend splits a product over the workers).
+/// Threads: the heads go to the workers whole when they are small (a prompt of a few hundred tokens);
+/// larger ones run one after another, each GEMM split over the workers by the backend.
 /// Causal blocking: the queries go in blocks of `block` rows, and a block's GEMMs stop at the last key its
 /// last row sees, so most of the masked upper triangle is never computed.
 public enum Attention {
@@ -33,21 +34,32 @@ public enum Attention {
         let group = heads / kvHeads
         let qStride = heads * d, kvStride = kvHeads * d
         let past = S - T
-        for g in 0..<kvHeads {
-            for h in g * group..<(g + 1) * group {
-                let p = probs.map { $0 + h * T * S } ?? scratch
-                let stats = softmaxStats.map { $0 + h * T * 2 }
-                scores(p, q: q, k: k, head: h, kvHead: g, queries: T, keys: S, heads: heads, kvHeads: kvHeads, headDim: d)
-                Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past, stats: stats) }
-                let vh = v + g * d
-                // out_h [T, d] = probs · v_h.
-                forBlocks(T) { r0, r1 in
-                    Backend.gemm(p + r0 * S, vh, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
-                              lda: S, ldb: kvStride, ldc: qStride)
-                }
+        // One query head: scores, softmax, out_h [T, d] = probs · v_h. `p` holds its T·S weights.
+        func head(_ h: Int, _ p: UnsafeMutablePointer<Float>) {
+            let g = h / group, stats = softmaxStats.map { $0 + h * T * 2 }
+            scores(p, q: q, k: k, head: h, kvHead: g, queries: T, keys: S, heads: heads, kvHeads: kvHeads, headDim: d)
+            Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(p, rows: rows, columns: S, past: past, stats: stats) }
+            forBlocks(T) { r0, r1 in
+                Backend.gemm(p + r0 * S, v + g * d, out + r0 * qStride + h * d, m: r1 - r0, n: d, k: past + r1,
+                             lda: S, ldb: kvStride, ldc: qStride)
             }
         }
+        guard heads > 1, T * S * d <= headsOnWorkers else {
+            for h in 0..<heads { head(h, probs.map { $0 + h * T * S } ?? scratch) }
+            return
+        }
+        // Small heads (a prompt of a few hundred tokens) go to the workers whole: split inside, each
+        // head's ~2·T/64 small products and its softmax would each cost a hand-off to the workers and
+        // a wait. The first block of heads uses `scratch`; any other, its own T·S floats.
+        Parallel.forChunks(heads) { range in
+            let own = probs == nil && range.lowerBound > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: T * S) : nil
+            defer { own?.deallocate() }
+            for h in range { head(h, probs.map { $0 + h * T * S } ?? own ?? scratch) }
+        }
     }
+
+    /// Heads of at most this many multiply-adds per product (T·S·d) run one per worker task.
+    static let headsOnWorkers = 1 << 24
 
     /// Backward of `forward` from its attention weights (see `Weights`): accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
