@@ -64,8 +64,8 @@ public enum Attention {
     /// Backward of `forward` from its attention weights (see `Weights`): accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
     /// dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ += scale·dS·K, dK += scale·dSᵀ·Q.
-    /// GQA: the query heads of a group add into their kv head's dK/dV one after another.
-    /// `scratch` needs T·S floats.
+    /// GQA: the query heads of a group add into their kv head's dK/dV one after another; small heads
+    /// run a kv group per worker task. `scratch` needs T·S floats.
     public static func backward(
         dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
         dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -76,16 +76,17 @@ public enum Attention {
         let qStride = heads * d, kvStride = kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let past = S - T
-        let dp = scratch
-        for g in 0..<kvHeads {
+        // The query heads of kv group g, one after another (they add into the same dK/dV). `dp` holds
+        // T·S floats; `buffer`, with recomputed weights, another T·S.
+        func kvGroup(_ g: Int, dp: UnsafeMutablePointer<Float>, buffer: UnsafeMutablePointer<Float>?) {
             let kv = g * d
             for h in g * group..<(g + 1) * group {
                 let p: UnsafePointer<Float>
                 switch weights {
                 case .kept(let probs):
                     p = probs + h * T * S
-                case .recomputed(let softmaxStats, let buffer):
-                    let stats = softmaxStats + h * T * 2
+                case .recomputed(let softmaxStats, _):
+                    let stats = softmaxStats + h * T * 2, buffer = buffer!
                     scores(buffer, q: q, k: k, head: h, kvHead: g, queries: T, keys: S, heads: heads, kvHeads: kvHeads, headDim: d)
                     Parallel.forChunks(T, grain: 16) { rows in softmaxCausal(buffer, rows: rows, columns: S, past: past, recomputingFrom: stats) }
                     p = UnsafePointer(buffer)
@@ -107,6 +108,24 @@ public enum Attention {
                               transA: true, alpha: scale, beta: 1, lda: S, ldb: qStride, ldc: kvStride)
                 }
             }
+        }
+        var recomputeBuffer: UnsafeMutablePointer<Float>? = nil
+        if case .recomputed(_, let buffer) = weights { recomputeBuffer = buffer }
+        guard kvHeads > 1, T * S * d <= headsOnWorkers else {
+            for g in 0..<kvHeads { kvGroup(g, dp: scratch, buffer: recomputeBuffer) }
+            return
+        }
+        // As the forward: small heads go to the workers whole, a block of kv groups per task; the first
+        // block uses the caller's buffers, any other its own.
+        Parallel.forChunks(kvHeads) { range in
+            let first = range.lowerBound == 0
+            let ownDP = first ? nil : UnsafeMutablePointer<Float>.allocate(capacity: T * S)
+            let ownBuffer = first || recomputeBuffer == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: T * S)
+            defer {
+                ownDP?.deallocate()
+                ownBuffer?.deallocate()
+            }
+            for g in range { kvGroup(g, dp: ownDP ?? scratch, buffer: ownBuffer ?? recomputeBuffer) }
         }
     }
 
