@@ -103,12 +103,4 @@ static inline long elm_min(long a, long b) { return a < b ? a : b; }
 /* *y = alpha * v + beta * *y; beta == 0 does not read *y (it may be NaN). */
 static inline void elm_put(float *y, float v, float alpha, float beta) { *y = beta == 0.0f ? alpha * v : alpha * v + beta * *y; }
 
-/* Prefetches p and the same place in the next three rows `stride` bytes apart: the GEMV rows are a
- * few KB, too short for the hardware prefetcher to reach full speed on each, so without this the
- * kernels run below the streaming bandwidth. Prefetches past the matrix are harmless. */
-static inline void elm_prefetch4(const void *p, long stride) {
-    const char *c = (const char *)p;
-    for (int r = 0; r < 4; r++) __builtin_prefetch(c + r * stride, 0, 3);
-}
-
 #endif

@@ -50,16 +50,28 @@ public enum Attention {
         }
         // Small heads (a prompt of a few hundred tokens) go to the workers whole: split inside, each
         // head's ~2·T/64 small products and its softmax would each cost a hand-off to the workers and
-        // a wait. The first block of heads uses `scratch`; any other, its own T·S floats.
-        Parallel.forChunks(heads) { range in
-            let own = probs == nil && range.lowerBound > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: T * S) : nil
-            defer { own?.deallocate() }
-            for h in range { head(h, probs.map { $0 + h * T * S } ?? own ?? scratch) }
+        // a wait.
+        onWorkers(heads, buffers: [probs == nil ? scratch : nil], floats: T * S) { range, buffers in
+            for h in range { head(h, probs.map { $0 + h * T * S } ?? buffers[0]!) }
         }
     }
 
     /// Heads of at most this many multiply-adds per product (T·S·d) run one per worker task.
     static let headsOnWorkers = 1 << 24
+
+    /// Calls `body(range, buffers)` on blocks of 0..<count on the workers. The first block gets the
+    /// caller's `buffers`; every other block its own of `floats` each (nil stays nil), freed after it.
+    private static func onWorkers(
+        _ count: Int, buffers: [UnsafeMutablePointer<Float>?], floats: Int,
+        _ body: (Range<Int>, [UnsafeMutablePointer<Float>?]) -> Void
+    ) {
+        Parallel.forChunks(count) { range in
+            guard range.lowerBound > 0 else { return body(range, buffers) }
+            let own = buffers.map { $0.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: floats) } }
+            defer { for buffer in own { buffer?.deallocate() } }
+            body(range, own)
+        }
+    }
 
     /// Backward of `forward` from its attention weights (see `Weights`): accumulates dq [T, Hq, d] and
     /// dk, dv [S, Hkv, d]. Per query head, with P the probabilities and dO the output gradient:
@@ -115,17 +127,9 @@ public enum Attention {
             for g in 0..<kvHeads { kvGroup(g, dp: scratch, buffer: recomputeBuffer) }
             return
         }
-        // As the forward: small heads go to the workers whole, a block of kv groups per task; the first
-        // block uses the caller's buffers, any other its own.
-        Parallel.forChunks(kvHeads) { range in
-            let first = range.lowerBound == 0
-            let ownDP = first ? nil : UnsafeMutablePointer<Float>.allocate(capacity: T * S)
-            let ownBuffer = first || recomputeBuffer == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: T * S)
-            defer {
-                ownDP?.deallocate()
-                ownBuffer?.deallocate()
-            }
-            for g in range { kvGroup(g, dp: ownDP ?? scratch, buffer: ownBuffer ?? recomputeBuffer) }
+        // As the forward: small heads go to the workers whole, a block of kv groups per task.
+        onWorkers(kvHeads, buffers: [scratch, recomputeBuffer], floats: T * S) { range, buffers in
+            for g in range { kvGroup(g, dp: buffers[0]!, buffer: buffers[1]) }
         }
     }
 
