@@ -1,7 +1,24 @@
-/* The per-thread mark of elm_parallel.h: C's _Thread_local is a plain TLS slot, cheaper than
- * anything Swift offers on Linux for a flag read on every parallel call. */
+/* The per-thread mark and the worker pool of elm_parallel.h.
+ *
+ * One task at a time holds the pool (a try-lock; other callers are told to run theirs elsewhere).
+ * A task is published as a ticket: its generation in the upper 32 bits, the next unclaimed chunk in
+ * the lower. Threads claim a chunk by compare-and-swap on the whole ticket, so a helper still
+ * holding an old generation can never claim (or skip) a chunk of the next task; the owner waits
+ * for `done` to reach the chunk count before it lets the pool go. */
+#define _GNU_SOURCE
 #include "elm_parallel.h"
 
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* C's _Thread_local is a plain TLS slot, cheaper than anything Swift offers on Linux for a flag
+ * read on every parallel call. */
 static _Thread_local int inside_parallel;
 
 int elm_parallel_mark(int inside) {
@@ -11,3 +28,105 @@ int elm_parallel_mark(int inside) {
 }
 
 int elm_parallel_inside(void) { return inside_parallel; }
+
+static struct {
+    _Alignas(64) _Atomic uint64_t ticket; /* generation << 32 | next chunk */
+    _Atomic(elm_chunk_fn) fn;
+    _Atomic(void *) context;
+    _Atomic long chunks;
+    _Alignas(64) _Atomic long done;
+    _Alignas(64) _Atomic int busy;
+    _Atomic int sleepers;
+    _Atomic uint32_t wake; /* the futex word parked helpers wait on */
+    _Atomic long spin_ns;
+} pool = {.spin_ns = 200000};
+
+void elm_pool_set_spin_us(long microseconds) {
+    atomic_store_explicit(&pool.spin_ns, microseconds < 0 ? 0 : microseconds * 1000, memory_order_relaxed);
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static uint32_t generation(uint64_t ticket) { return (uint32_t)(ticket >> 32); }
+
+/* Claims and runs chunks of task `gen` until none is left (or the pool has moved on). */
+static void work(uint32_t gen) {
+    uint64_t t = atomic_load(&pool.ticket);
+    for (;;) {
+        if (generation(t) != gen) return;
+        const long c = (long)(uint32_t)t;
+        if (c >= atomic_load_explicit(&pool.chunks, memory_order_relaxed)) return;
+        elm_chunk_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+        void *context = atomic_load_explicit(&pool.context, memory_order_relaxed);
+        /* Succeeds only while the ticket is still (gen, c): the fields read above are task gen's. */
+        if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue;
+        const int outer = elm_parallel_mark(1);
+        fn(context, c);
+        elm_parallel_mark(outer);
+        atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+        t = atomic_load(&pool.ticket);
+    }
+}
+
+int elm_pool_run(elm_chunk_fn fn, void *context, long chunks) {
+    if (chunks <= 0) return 1;
+    if (chunks > INT32_MAX) return 0;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&pool.busy, &expected, 1)) return 0;
+    const uint32_t gen = generation(atomic_load(&pool.ticket)) + 1;
+    atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&pool.context, context, memory_order_relaxed);
+    atomic_store_explicit(&pool.chunks, chunks, memory_order_relaxed);
+    atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+    atomic_store(&pool.ticket, (uint64_t)gen << 32); /* publishes the fields above */
+    if (atomic_load(&pool.sleepers) > 0) {
+        atomic_fetch_add(&pool.wake, 1);
+        syscall(SYS_futex, &pool.wake, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0);
+    }
+    work(gen);
+    /* Chunks a helper claimed may still be running: spin briefly, then yield the core, in case the
+     * helper shares it (a neighbouring process took the other). */
+    const long start = now_ns();
+    for (unsigned spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < chunks; spins++) {
+        if (spins < 64 || now_ns() - start < 50000) cpu_relax();
+        else sched_yield();
+    }
+    atomic_store_explicit(&pool.busy, 0, memory_order_release);
+    return 1;
+}
+
+void elm_pool_serve(void) {
+    uint32_t seen = 0;
+    for (;;) {
+        const uint32_t gen = generation(atomic_load(&pool.ticket));
+        if (gen != seen) {
+            seen = gen;
+            work(gen);
+            continue;
+        }
+        /* Spin for the next task a while, then park until a task finds this helper asleep. */
+        const long spin = atomic_load_explicit(&pool.spin_ns, memory_order_relaxed), start = now_ns();
+        int arrived = 0;
+        for (unsigned spins = 1; !arrived; spins++) {
+            cpu_relax();
+            arrived = generation(atomic_load_explicit(&pool.ticket, memory_order_relaxed)) != seen;
+            if (spins % 64 == 0 && now_ns() - start >= spin) break;
+        }
+        if (arrived) continue;
+        const uint32_t wake = atomic_load(&pool.wake);
+        atomic_fetch_add(&pool.sleepers, 1);
+        if (generation(atomic_load(&pool.ticket)) == seen)
+            syscall(SYS_futex, &pool.wake, FUTEX_WAIT_PRIVATE, wake, 0, 0, 0);
+        atomic_fetch_sub(&pool.sleepers, 1);
+    }
+}
