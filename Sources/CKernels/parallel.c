@@ -39,6 +39,9 @@ static struct {
     _Atomic int sleepers;
     _Atomic uint32_t wake; /* the futex word parked helpers wait on */
     _Atomic long spin_ns;
+    /* Until when (CLOCK_MONOTONIC ns) helpers park at once instead of spinning: set when a thread
+     * sees signs that a neighbouring process takes its core (see contended()). */
+    _Atomic long calm_after_ns;
 } pool = {.spin_ns = 200000};
 
 void elm_pool_set_spin_us(long microseconds) {
@@ -56,6 +59,15 @@ static long now_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
+
+/* A helper spinning beside a busy neighbour on its core competes with it for the core, and the
+ * scheduler slices them evenly: the helper then runs a claimed chunk late while every other thread
+ * waits. A parked helper instead gets the core as soon as it is woken. So a thread that sees it
+ * lost its core for a while (a gap in its own spin loop), or the owner of a task that waits long
+ * for a helper's chunk, makes the helpers park at once for the next 50 ms. */
+static const long preempted_ns = 200000, waited_ns = 500000, calm_ns = 50000000;
+
+static void contended(long now) { atomic_store_explicit(&pool.calm_after_ns, now + calm_ns, memory_order_relaxed); }
 
 static uint32_t generation(uint64_t ticket) { return (uint32_t)(ticket >> 32); }
 
@@ -94,12 +106,16 @@ int elm_pool_run(elm_chunk_fn fn, void *context, long chunks) {
         syscall(SYS_futex, &pool.wake, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0);
     }
     work(gen);
-    /* Chunks a helper claimed may still be running: spin briefly, then yield the core, in case the
-     * helper shares it (a neighbouring process took the other). */
-    const long start = now_ns();
-    for (unsigned spins = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < chunks; spins++) {
-        if (spins < 64 || now_ns() - start < 50000) cpu_relax();
-        else sched_yield();
+    /* Chunks a helper claimed may still be running: spin briefly, then yield the core (the helper
+     * may be sharing one with a neighbour, which a long wait suggests). */
+    for (long spins = 0, start = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < chunks; spins++) {
+        cpu_relax();
+        if (spins < 64) continue;
+        const long now = now_ns();
+        if (!start) start = now;
+        if (now - start < 50000) continue;
+        if (now - start > waited_ns) contended(now);
+        sched_yield();
     }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
     return 1;
@@ -115,12 +131,18 @@ void elm_pool_serve(void) {
             continue;
         }
         /* Spin for the next task a while, then park until a task finds this helper asleep. */
-        const long spin = atomic_load_explicit(&pool.spin_ns, memory_order_relaxed), start = now_ns();
+        const long start = now_ns();
+        const long spin = start < atomic_load_explicit(&pool.calm_after_ns, memory_order_relaxed)
+                              ? 0 : atomic_load_explicit(&pool.spin_ns, memory_order_relaxed);
         int arrived = 0;
-        for (unsigned spins = 1; !arrived; spins++) {
+        for (long spins = 1, last = start; !arrived && spin > 0; spins++) {
             cpu_relax();
             arrived = generation(atomic_load_explicit(&pool.ticket, memory_order_relaxed)) != seen;
-            if (spins % 64 == 0 && now_ns() - start >= spin) break;
+            if (spins % 64) continue;
+            const long now = now_ns();
+            if (now - last > preempted_ns) contended(now);
+            if (now - last > preempted_ns || now - start >= spin) break;
+            last = now;
         }
         if (arrived) continue;
         const uint32_t wake = atomic_load(&pool.wake);
