@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -121,11 +122,20 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def paired_ratio(ours_runs, reference_runs, key, higher=True):
+    """The median over rounds of ours against the reference run beside it (> 1 when ours is better):
+    on a machine whose bandwidth moves with its neighbours, neighbouring runs share the conditions
+    that the best of each may not."""
+    return statistics.median(o[key] / r[key] if higher else r[key] / o[key] for o, r in zip(ours_runs, reference_runs))
+
+
 def report(runs, key, label, width=28, higher=True, digits=1):
-    """Prints the best of ours and of torch for `key` and the ratio, > 1 when ours is better."""
+    """Prints the best of ours and of torch for `key`, the ratio of the bests and the median of the
+    per-round ratios, > 1 when ours is better."""
     o, t = best(runs["ours"], key, higher), best(runs["torch"], key, higher)
     ratio = o / t if higher else t / o
-    print(f"{label:{width}s} ours {o:8.{digits}f}  torch {t:8.{digits}f}  ratio {ratio:.2f}x")
+    paired = paired_ratio(runs["ours"], runs["torch"], key, higher)
+    print(f"{label:{width}s} ours {o:8.{digits}f}  torch {t:8.{digits}f}  ratio {ratio:.2f}x  per round {paired:.2f}x")
 
 
 def report_peak_rss(runs, label="peak RSS", unit="GiB", suffix=lambda rss: ""):

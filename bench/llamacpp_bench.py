@@ -3,7 +3,8 @@
 
 Prefill: 1 x 256 tokens, logits at the last position only (as llama-bench's pp test). Decode: 64
 greedy tokens with the KV cache (llama-bench's tg test). Both run with 2 threads; each round runs ours
-and llama.cpp for F32, then for BF16, in fresh processes; the best of each is compared, and set
+and llama.cpp for F32, then for BF16, in fresh processes; the best of each is compared (and the
+median of each round's ratio, for a machine whose bandwidth moves between runs), and set
 against the machine's limits (bench/limits.py): prefill GFLOP/s over the float32 FMA peak, decode
 weight bytes read per second over the memory bandwidth.
 On a CPU with AVX-512 BF16, ours also runs the BF16 model in bf16 compute (EXPLICITLM_COMPUTE=bf16,
@@ -93,7 +94,9 @@ def main():
             ll = common.best(runs[dtype]["llama.cpp"], key)
             for impl in (i for i in cmds[dtype] if i != "llama.cpp"):
                 o = common.best(runs[dtype][impl], key)
-                print(f"{dtype:4s} {phase:8s} {impl:10s} {o:7.2f}  llama.cpp {ll:7.2f}  ratio {o / ll:.2f}x")
+                paired = common.paired_ratio(runs[dtype][impl], runs[dtype]["llama.cpp"], key)
+                print(f"{dtype:4s} {phase:8s} {impl:10s} {o:7.2f}  llama.cpp {ll:7.2f}  ratio {o / ll:.2f}x  "
+                      f"per round {paired:.2f}x")
     flops = limits.forward_flops(qwen3_bench.SHAPE, a.prompt_tokens, 1) / a.prompt_tokens
     for dtype, (_, _, bytes_per_weight) in MODELS.items():
         for impl in cmds[dtype]:

@@ -97,7 +97,9 @@ final class RoundTripTests: XCTestCase {
         }
         XCTAssertEqual(bad, 0)
         // The converted tensors stay valid after the source pages were released.
-        XCTAssertEqual(try f.tensor("b").data[n - 1].bitPattern, UInt32(bits[n - 1]) << 16)
+        // (Held in a variable: a temporary's converted buffer may be freed before `.data` is read.)
+        let again = try f.tensor("b")
+        withExtendedLifetime(again) { XCTAssertEqual(again.data[n - 1].bitPattern, UInt32(bits[n - 1]) << 16) }
     }
 
     func testWriterRefusesBadRequests() throws {
