@@ -62,10 +62,10 @@ static long now_ns(void) {
 
 /* A helper spinning beside a busy neighbour on its core competes with it for the core, and the
  * scheduler slices them evenly: the helper then runs a claimed chunk late while every other thread
- * waits. A parked helper instead gets the core as soon as it is woken. So a thread that sees it
- * lost its core for a while (a gap in its own spin loop), or the owner of a task that waits long
- * for a helper's chunk, makes the helpers park at once for the next 50 ms. */
-static const long preempted_ns = 200000, waited_ns = 500000, calm_ns = 50000000;
+ * waits. A parked helper instead gets the core as soon as it is woken. So a helper that sees it
+ * lost its core for a while (a gap in its own spin loop), or a task's owner that waits for a
+ * helper's chunk longer than its own share took, makes the helpers park at once for a second. */
+static const long preempted_ns = 500000, waited_ns = 500000, calm_ns = 1000000000;
 
 static void contended(long now) { atomic_store_explicit(&pool.calm_after_ns, now + calm_ns, memory_order_relaxed); }
 
@@ -105,16 +105,17 @@ int elm_pool_run(elm_chunk_fn fn, void *context, long chunks) {
         atomic_fetch_add(&pool.wake, 1);
         syscall(SYS_futex, &pool.wake, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0);
     }
+    const long began = now_ns();
     work(gen);
     /* Chunks a helper claimed may still be running: spin briefly, then yield the core (the helper
-     * may be sharing one with a neighbour, which a long wait suggests). */
+     * may be sharing one with a neighbour). */
     for (long spins = 0, start = 0; atomic_load_explicit(&pool.done, memory_order_acquire) < chunks; spins++) {
         cpu_relax();
         if (spins < 64) continue;
         const long now = now_ns();
         if (!start) start = now;
         if (now - start < 50000) continue;
-        if (now - start > waited_ns) contended(now);
+        if (now - start > waited_ns && now - start > start - began) contended(now);
         sched_yield();
     }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
