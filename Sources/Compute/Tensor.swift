@@ -10,13 +10,16 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
     /// Keeps borrowed memory alive; nil when the buffer is owned.
     private let owner: AnyObject?
-    /// An owned buffer of `hugePageMinimum` bytes or more is a mapping of its own (unmapped here).
+    /// An owned buffer of `hugePageRange` bytes is a mapping of its own (unmapped here).
     private let mapping: (base: UnsafeMutableRawPointer, length: Int)?
 
-    /// Buffers at least this large are mapped anonymously and asked for transparent huge pages:
-    /// first writes to a fresh buffer fault a page at a time, and a 256-token prefill's [256, 151936]
-    /// logits (155 MB) take 38,000 4 KB faults, several per cent of the prefill, against 78 of 2 MB.
-    static let hugePageMinimum = 4 << 20
+    /// Buffers from 4 MB to 1 GB are mapped anonymously and asked for transparent huge pages: first
+    /// writes to a fresh buffer fault a page at a time, and a 256-token prefill's [256, 151936] logits
+    /// (155 MB) take 38,000 4 KB faults, several per cent of the prefill, against 78 of 2 MB. Larger
+    /// ones (a whole model's gradients or optimizer moments) stay on plain pages: the kernel compacts
+    /// memory to find huge pages, and that many at once stalled a model load for seconds (see
+    /// SafeTensors' FloatBuffer).
+    static let hugePageRange = (4 << 20)...(1 << 30)
     private static let hugePage = 2 << 20
 
     /// A zero-filled tensor.
@@ -26,7 +29,7 @@ public final class Tensor: @unchecked Sendable {
         self.count = shape.reduce(1, *)
         self.owner = nil
         let bytes = count * MemoryLayout<Float>.stride
-        if bytes >= Self.hugePageMinimum {
+        if Self.hugePageRange.contains(bytes) {
             // A fresh mapping is zero already; one spare huge page lets the buffer start on a 2 MB boundary.
             let length = bytes + Self.hugePage
             guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
