@@ -81,7 +81,9 @@ final class ParallelTests: XCTestCase {
         let width = 64
         let slots = UnsafeMutablePointer<Int>.allocate(capacity: tasks * width)
         slots.initialize(repeating: -1, count: tasks * width)
-        defer { slots.deallocate() }
+        // Where each chunk leaves its busy work's result, so that the work is not optimised away.
+        let busyResults = UnsafeMutablePointer<Int>.allocate(capacity: tasks * width)
+        defer { slots.deallocate(); busyResults.deallocate() }
         var counts = [Int]()
         for t in 0..<tasks {
             let count = Int.random(in: 2...width, using: &rng)
@@ -91,7 +93,8 @@ final class ParallelTests: XCTestCase {
                 for i in range {
                     var x = i
                     for _ in 0..<busy { x = x &* 6364136223846793005 &+ 1 }
-                    slots[t * width + i] = slots[t * width + i] == -1 && x != i - 1 ? t : -2
+                    busyResults[t * width + i] = x
+                    slots[t * width + i] = slots[t * width + i] == -1 ? t : -2
                 }
             }
         }
