@@ -44,14 +44,7 @@ public enum Attention {
                              lda: S, ldb: kvStride, ldc: qStride)
             }
         }
-        guard heads > 1, T * S * d <= headsOnWorkers else {
-            for h in 0..<heads { head(h, probs.map { $0 + h * T * S } ?? scratch) }
-            return
-        }
-        // Small heads (a prompt of a few hundred tokens) go to the workers whole: split inside, each
-        // head's ~2·T/64 small products and its softmax would each cost a hand-off to the workers and
-        // a wait.
-        onWorkers(heads, buffers: [probs == nil ? scratch : nil], floats: T * S) { range, buffers in
+        headBlocks(heads, productSize: T * S * d, buffers: [probs == nil ? scratch : nil], floats: T * S) { range, buffers in
             for h in range { head(h, probs.map { $0 + h * T * S } ?? buffers[0]!) }
         }
     }
@@ -59,12 +52,17 @@ public enum Attention {
     /// Heads of at most this many multiply-adds per product (T·S·d) run one per worker task.
     static let headsOnWorkers = 1 << 24
 
-    /// Calls `body(range, buffers)` on blocks of 0..<count on the workers. The first block gets the
-    /// caller's `buffers`; every other block its own of `floats` each (nil stays nil), freed after it.
-    private static func onWorkers(
-        _ count: Int, buffers: [UnsafeMutablePointer<Float>?], floats: Int,
+    /// Calls `body(range, buffers)` on blocks of 0..<count. Small heads (products of `productSize` up
+    /// to `headsOnWorkers`, a prompt of a few hundred tokens) go to the workers whole: split inside,
+    /// each head's ~2·T/64 small products and its softmax would each cost a hand-off and a wait. The
+    /// first block gets the caller's `buffers`, every other block its own of `floats` each (nil stays
+    /// nil), freed after it. Larger heads run in one block on this thread, each product split by the
+    /// backend.
+    private static func headBlocks(
+        _ count: Int, productSize: Int, buffers: [UnsafeMutablePointer<Float>?], floats: Int,
         _ body: (Range<Int>, [UnsafeMutablePointer<Float>?]) -> Void
     ) {
+        guard productSize <= headsOnWorkers else { return body(0..<count, buffers) }
         Parallel.forChunks(count) { range in
             guard range.lowerBound > 0 else { return body(range, buffers) }
             let own = buffers.map { $0.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: floats) } }
@@ -123,12 +121,8 @@ public enum Attention {
         }
         var recomputeBuffer: UnsafeMutablePointer<Float>? = nil
         if case .recomputed(_, let buffer) = weights { recomputeBuffer = buffer }
-        guard kvHeads > 1, T * S * d <= headsOnWorkers else {
-            for g in 0..<kvHeads { kvGroup(g, dp: scratch, buffer: recomputeBuffer) }
-            return
-        }
         // As the forward: small heads go to the workers whole, a block of kv groups per task.
-        onWorkers(kvHeads, buffers: [scratch, recomputeBuffer], floats: T * S) { range, buffers in
+        headBlocks(kvHeads, productSize: T * S * d, buffers: [scratch, recomputeBuffer], floats: T * S) { range, buffers in
             for g in range { kvGroup(g, dp: buffers[0]!, buffer: buffers[1]) }
         }
     }
